@@ -1,0 +1,242 @@
+"""The `rag` command: index, ask, add, chat, eval, bench. A thin layer over `Pipeline`.
+
+Exit codes: 0 success, 2 bad input (empty question, unknown option), 1 runtime failure.
+Errors are one line on stderr starting with `error:`; no traceback reaches the user.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import BadInput, RagError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):      # argparse's usage dump becomes our one-line error, exit 2
+        raise BadInput(f"{message} (see `{self.prog} --help`)")
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", help="LLM spec: bundled name, .gguf path, or hub file owner/repo/file.gguf")
+    p.add_argument("--embedder", help="embedder spec: bundled name, model directory, or hub id")
+    p.add_argument("--profile", help="a model profile from the settings file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rag", description="Cited answers over the articles in seeds/.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
+
+    p = sub.add_parser("index", help="build or refresh the index")
+    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    _model_flags(p)
+
+    p = sub.add_parser("ask", help="answer a question (use - to read one question per line from stdin)")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument("--k", type=int, help="number of passages given to the model")
+    _model_flags(p)
+
+    p = sub.add_parser("add", help="copy articles into the seeds folder and index only what is new")
+    p.add_argument("files", nargs="+", type=Path)
+    _model_flags(p)
+
+    p = sub.add_parser("chat", help="serve the chat in a browser")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    _model_flags(p)
+
+    p = sub.add_parser("eval", help="run the citation-accuracy benchmark")
+    p.add_argument("--limit", type=int, help="only the first N items")
+    p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    p.add_argument("--out", type=Path, default=Path("eval/results"))
+    p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two saved configurations")
+    p.add_argument("--judge", help="support judge: 'overlap' (offline default) or an NLI cross-encoder id/path")
+    p.add_argument("--calibrate", action="store_true", help="only report the judge's agreement with eval/judge_calibration.jsonl")
+    p.add_argument("--k", type=int)
+    _model_flags(p)
+
+    p = sub.add_parser("bench", help="run the speed benchmark")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--out", type=Path, default=Path("eval/results"))
+    p.add_argument("--scale", type=int, default=0, help="also measure FAISS on this many synthetic chunks")
+    _model_flags(p)
+    return parser
+
+
+def _settings(args):
+    from .config import load_settings
+
+    overrides = {"llm": getattr(args, "llm", None), "embedder": getattr(args, "embedder", None),
+                 "k": getattr(args, "k", None)}
+    settings = load_settings(overrides)
+    if getattr(args, "profile", None):
+        settings = settings.with_profile(args.profile)
+        settings = load_settings({**{k: v for k, v in overrides.items() if v is not None},
+                                  "llm": overrides["llm"] or settings.llm,
+                                  "embedder": overrides["embedder"] or settings.embedder})
+    return settings
+
+
+def _progress_bar(desc: str):
+    from tqdm import tqdm
+
+    bar = None
+
+    def progress(done: int, total: int):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+    return progress
+
+
+def _notify(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _pipeline(args):
+    from .pipeline import Pipeline
+
+    return Pipeline(_settings(args))
+
+
+def cmd_index(args) -> int:
+    pipeline = _pipeline(args)
+    index = pipeline.index(rebuild=args.rebuild, notify=_notify, progress=_progress_bar("embedding"))
+    m = index.manifest
+    print(f"index ready: {m['count']} chunks from {len(m['articles'])} articles, embedder {m['embedder']} "
+          f"({m.get('embedded', 0)} chunks embedded now) in {index.path}")
+    return 0
+
+
+def _print_sources(answer) -> None:
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        mark = "" if c.supported else " (unverified)"
+        when = f", {c.date}" if c.date else ""
+        print(f"[{c.marker}] {c.title}{when} - {c.article_id} [{c.start}:{c.end}]{mark}\n    \"{c.quote}\"")
+
+
+def cmd_ask(args) -> int:
+    pipeline = _pipeline(args)
+    if args.question == "-":
+        questions = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        if not questions:
+            raise BadInput("no questions on standard input: give one question per line")
+    else:
+        questions = [args.question]
+        pipeline.validate(args.question)          # fail fast, before loading anything
+    pipeline.generator                            # resolves the model file (no load yet): a bad spec fails here
+    pipeline.index(notify=_notify, progress=_progress_bar("embedding"))
+    status = 0
+    for question in questions:
+        try:
+            if args.json:
+                answer = pipeline.ask(question, k=args.k)
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+                continue
+            answer, streamed = None, []
+            for event in pipeline.stream(question, k=args.k):
+                if event.kind == "token":
+                    streamed.append(event.text)
+                    print(event.text, end="", flush=True)
+                elif event.kind == "answer":
+                    answer = event.answer
+            if answer.answer.strip() != "".join(streamed).strip():
+                # the citation check changed the text: show what it kept
+                print(f"\n\nChecked answer: {answer.answer}", end="")
+            print()
+            _print_sources(answer)
+        except BadInput as exc:
+            if len(questions) == 1:
+                raise
+            print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+            status = 2
+    return status
+
+
+def cmd_add(args) -> int:
+    from .articles import read_article
+
+    settings = _settings(args)
+    settings.seeds_dir.mkdir(parents=True, exist_ok=True)
+    existing = {}
+    for path in settings.seeds_dir.glob("*.txt"):
+        try:
+            existing[read_article(path).sha256] = path.name
+        except RagError:
+            continue
+    to_copy = []
+    for path in args.files:
+        if not path.is_file():
+            raise BadInput(f"{path} is not a file")
+        if path.suffix != ".txt":
+            raise BadInput(f"{path} is not a .txt article")
+        article = read_article(path)           # checks UTF-8 and that it has text
+        if article.sha256 in existing:
+            print(f"{path.name}: same text as {existing[article.sha256]}, skipped", file=sys.stderr)
+            continue
+        existing[article.sha256] = path.name
+        to_copy.append(path)
+    for path in to_copy:
+        target = settings.seeds_dir / path.name
+        tmp = target.with_suffix(".txt.tmp")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+        print(f"added {target}", file=sys.stderr)
+    from .pipeline import Pipeline
+    index = Pipeline(settings).index(notify=_notify, progress=_progress_bar("embedding"))
+    print(f"index ready: {index.manifest['count']} chunks, {index.manifest.get('embedded', 0)} embedded now")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from ui.app import launch
+
+    launch(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args, _settings(args))
+
+
+def cmd_bench(args) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args, _settings(args))
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "add": cmd_add, "chat": cmd_chat, "eval": cmd_eval, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:    # a bug: still one line, with the type to report it by
+        print(f"error: unexpected {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

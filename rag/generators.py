@@ -1,0 +1,103 @@
+"""The generator role: chat messages -> streamed text, plus token counting for the prompt budget.
+
+The llama-cpp-python backend formats messages with the model's own chat template, loads the
+GGUF lazily once per process, and serializes calls with a lock (a llama.cpp context is not
+thread-safe). Keeping the system message identical across questions lets llama.cpp reuse its
+KV cache for that prefix, so only the passages and the question are evaluated each time.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from .errors import ModelError
+
+
+@runtime_checkable
+class Generator(Protocol):
+    id: str          # the spec it was made from
+    path: str        # the model file in use ("" for fakes)
+
+    def stream(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def last_usage(self) -> tuple[int, int]: ...       # (prompt tokens, completion tokens) of the last stream
+
+
+def physical_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:     # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class LlamaCppGenerator:
+    def __init__(self, path: Path, spec: str, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0):
+        self.path = str(path)
+        self.id = spec
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or physical_cores()
+        self.temperature = temperature
+        self._llm = None
+        self._usage = (0, 0)
+        self.lock = threading.RLock()      # held for the whole of a stream; callers may hold it too
+
+    @property
+    def llm(self):
+        with self.lock:
+            if self._llm is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from None
+                try:
+                    self._llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                      n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                except Exception as exc:
+                    raise ModelError(f"cannot load {self.path} ({exc}): the file may be damaged; "
+                                     "delete it so it is joined or downloaded again") from None
+        return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def last_usage(self) -> tuple[int, int]:
+        return self._usage
+
+    def stream(self, messages, max_tokens, stop=None):
+        with self.lock:
+            llm = self.llm
+            completion = 0
+            chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stream=True,
+                                                temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,
+                                                stop=stop or [], repeat_penalty=1.05)
+            try:
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        completion += 1
+                        yield delta
+            finally:
+                # llama.cpp's context now holds exactly the prompt plus what was generated
+                self._usage = (max(llm.n_tokens - completion, 0), completion)
+
+
+_CACHE: dict[tuple, Generator] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 4096, n_threads: int = 0,
+                  temperature: float = 0.0) -> Generator:
+    """The process-wide generator for a spec; the model file is resolved now, loaded on first use."""
+    from .models import resolve_llm
+
+    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            path = resolve_llm(spec, cache_dir, sha256)
+            _CACHE[key] = LlamaCppGenerator(path, spec, n_ctx=n_ctx, n_threads=n_threads, temperature=temperature)
+        return _CACHE[key]

@@ -1,0 +1,224 @@
+"""question -> retrieve -> prompt -> generate -> cite -> answer: the one pipeline the CLI, UI and benchmark call.
+
+`Pipeline.stream()` yields `Event`s: "status" lines, "token" deltas while the model writes, and one
+final "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
+Models come from the settings unless fakes are passed in (tests do that).
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from . import prompt as prompts
+from .articles import load_articles
+from .chunking import sentence_spans
+from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
+from .config import Settings
+from .embedders import Embedder, get_embedder
+from .errors import BadInput
+from .generators import Generator, get_generator
+from .index import Index, Notify, Progress, open_index
+from .language import clean_question, detect, is_other
+from .lexical import tokens
+from .retrieve import HybridRetriever
+from .support import Judge, OverlapJudge
+from .types import Answer, Citation, Passage, Timings, Usage
+
+
+@dataclass
+class Event:
+    kind: str                    # "status" | "token" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+_REFUSAL_PATTERNS = re.compile(
+    r"NO[ _]ANSWER|do(es)? not (contain|answer|say|mention|provide)|no information|not (mentioned|stated)"
+    r"|nie zawiera|nie odpowiada|brak (informacji|odpowiedzi)|nie (podaj|wspomina|mówi)", re.I)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None,
+                 judge: Judge | None = None):
+        self.settings = settings
+        self._embedder, self._generator, self._judge = embedder, generator, judge
+        self._index: Index | None = None
+        self._index_lock = threading.Lock()
+
+    # -- models, loaded on first use -------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.embedder)
+        return self._embedder
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            s = self.settings
+            self._generator = get_generator(s.llm, s.cache_dir, s.llm_sha256, s.n_ctx, s.n_threads, s.temperature)
+        return self._generator
+
+    @property
+    def judge(self) -> Judge:
+        if self._judge is None:
+            self._judge = OverlapJudge(self.embedder)
+        return self._judge
+
+    def models(self) -> dict:
+        return {"embedder": self.embedder.id, "llm": self.generator.id, "llm_file": self.generator.path}
+
+    # -- index -------------------------------------------------------------------------------------
+    def index(self, rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None) -> Index:
+        with self._index_lock:
+            if self._index is None or rebuild:
+                s = self.settings
+                self._index = open_index(s.index_dir, load_articles(s.seeds_dir), self.embedder, s.chunk_size,
+                                         s.chunk_overlap, rebuild=rebuild, notify=notify, progress=progress)
+            return self._index
+
+    # -- asking ------------------------------------------------------------------------------------
+    def validate(self, question) -> str:
+        if not isinstance(question, str):
+            raise BadInput("the question must be text")
+        if len(question) > self.settings.max_question_chars:
+            raise BadInput(f"the question is too long ({len(question)} characters, at most "
+                           f"{self.settings.max_question_chars}): shorten it")
+        question = clean_question(question)
+        if not question:
+            raise BadInput("the question is empty: type a question")
+        return question
+
+    def ask(self, question: str, k: int | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
+        for event in self.stream(question, k=k, history=history):
+            if event.kind == "answer":
+                return event.answer
+        raise RuntimeError("the pipeline ended without an answer")   # pragma: no cover
+
+    def stream(self, question: str, k: int | None = None,
+               history: list[tuple[str, str]] | None = None) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        question = self.validate(question)
+        k = k or self.settings.k
+        language = detect(question)
+        index = self.index()
+
+        retrieval_query = question
+        if history:
+            retrieval_query = self._complete(prompts.rewrite_messages(question, history), 64) or question
+        queries = [retrieval_query]
+        if language == "en" and self.settings.translate_query and not is_other(question):
+            polish = self._complete(prompts.translate_messages(retrieval_query), 64)
+            if polish:
+                queries.append(polish)
+
+        t_retrieve = time.perf_counter()
+        retrieval = HybridRetriever(index, self.embedder, self.settings.candidates,
+                                    self.settings.rrf_k).retrieve(queries, k)
+        passages = retrieval.passages
+        retrieve_ms = (time.perf_counter() - t_retrieve) * 1000
+        timings = Timings(retrieve_ms=retrieve_ms)
+
+        if not passages:
+            yield Event("answer", answer=self._finish(question, language, prompts.REFUSALS[language], True, [],
+                                                      passages, timings, Usage(), t0, retrieval_query, queries))
+            return
+
+        passages = self._fit_budget(passages, " ".join(queries))
+        messages = prompts.answer_messages(question, language, passages)
+        raw, first = [], None
+        for delta in self.generator.stream(messages, self.settings.max_tokens):
+            if first is None:
+                first = time.perf_counter()
+                timings.ttft_ms = (first - t0) * 1000
+            raw.append(delta)
+            yield Event("token", delta)
+        usage = Usage(*self.generator.last_usage())
+        text = "".join(raw).strip()
+
+        answer_text, citations, refused = self._check(text, language, passages)
+        yield Event("answer", answer=self._finish(question, language, answer_text, refused, citations, passages,
+                                                  timings, usage, t0, retrieval_query, queries))
+
+    # -- steps ---------------------------------------------------------------------------------------
+    def _complete(self, messages: list[dict], max_tokens: int) -> str:
+        """A short non-streamed completion (query rewriting and translation): first line only."""
+        out = "".join(self.generator.stream(messages, max_tokens)).strip()
+        return out.splitlines()[0].strip(" \"'„”") if out else ""
+
+    def _fit_budget(self, passages: list[Passage], query: str) -> list[Passage]:
+        """Keep passages within the prompt budget (tokens): a passage longer than its share keeps
+        its sentences most related to the query; if that is still too long, the last passages go."""
+        budget = self.settings.prompt_budget
+        count = self.generator.count_tokens
+        sizes = [count(p.text) for p in passages]
+        if sum(sizes) <= budget:
+            return passages
+        q = set(tokens(query))
+        pruned = []
+        share = budget // len(passages)
+        for p, size in zip(passages, sizes):
+            if size <= share:
+                pruned.append(p)
+                continue
+            spans = sentence_spans(p.chunk.text)
+            ranked = sorted(spans, key=lambda sp: -len(q & set(tokens(p.chunk.text[sp[0]:sp[1]]))))
+            keep, used = [], 0
+            for sp in ranked:
+                n = count(p.chunk.text[sp[0]:sp[1]])
+                if keep and used + n > share:
+                    continue
+                keep.append(sp)
+                used += n
+            pruned.append(replace(p, text=" … ".join(p.chunk.text[s:e] for s, e in sorted(keep))))
+        # still over: the lowest-ranked passages go (ranks stay 1..n, so markers stay valid)
+        while len(pruned) > 1 and sum(count(p.text) for p in pruned) > budget:
+            pruned.pop()
+        return pruned
+
+    def _check(self, text: str, language: str, passages: list[Passage]) -> tuple[str, list[Citation], bool]:
+        """Citations from markers; with verification on, each sentence's citations are checked
+        against the passages and moved to a supporting passage or marked unsupported."""
+        if not text or _REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
+            return prompts.REFUSALS[language], [], True
+        text, citations = cite(text, passages)
+        if not self.settings.verify_citations:
+            return text, citations, False
+        kept_sentences, checked, any_supported = [], [], False
+        for sentence in answer_sentences(text):
+            claim = strip_markers(sentence)
+            if not claim or _REFUSAL_PATTERNS.search(claim):
+                continue
+            cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
+            supported = [n for n in cited if self.judge.supports(claim, passages[n - 1].chunk.text)]
+            if not supported:
+                scored = [(self.judge.score(claim, p.chunk.text), p.rank) for p in passages]
+                best_score, best = max(scored)
+                if best_score >= getattr(self.judge, "threshold", 0.5):
+                    supported = [best]
+            if supported:
+                any_supported = True
+                numbers = supported
+            else:
+                numbers = cited
+            marks = "".join(f"[{n}]" for n in numbers)
+            kept_sentences.append(f"{claim.rstrip('.!?')} {marks}".rstrip() + (claim[-1] if claim[-1] in ".!?" else "."))
+            for n in numbers:
+                c = make_citation(n, passages[n - 1], claim, supported=bool(supported))
+                if (c.marker, c.start) not in {(x.marker, x.start) for x in checked}:
+                    checked.append(c)
+        if not any_supported:
+            return prompts.REFUSALS[language], [], True
+        return " ".join(kept_sentences), checked, False
+
+    def _finish(self, question, language, text, refused, citations, passages, timings, usage, t0,
+                retrieval_query, queries) -> Answer:
+        timings.total_ms = (time.perf_counter() - t0) * 1000
+        if not timings.ttft_ms:
+            timings.ttft_ms = timings.total_ms
+        return Answer(question=question, language=language, answer=text, refused=refused, citations=citations,
+                      passages=passages, timings=timings, usage=usage, models=self.models(),
+                      retrieval_query=retrieval_query if retrieval_query != question else None)

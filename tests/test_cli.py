@@ -1,0 +1,71 @@
+import json
+
+import pytest
+
+from rag import cli
+from rag.pipeline import Pipeline
+
+from .fakes import ScriptedGenerator, WordOverlapEmbedder
+
+
+@pytest.fixture
+def fake_cli(monkeypatch, settings):
+    gen = ScriptedGenerator(reply_fn=lambda m: "Rosja chce zatrudnić 12 tys. pracowników w Tatarstanie [1].")
+    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=gen)
+    monkeypatch.setattr(cli, "_pipeline", lambda args: pipeline)
+    return pipeline
+
+
+def test_ask_json_contract(fake_cli, capsys):
+    assert cli.main(["ask", "--json", "Ilu pracowników Rosja zatrudni w Tatarstanie?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"question", "language", "answer", "refused", "citations", "passages", "timings",
+                        "usage", "models"}
+    assert set(out["citations"][0]) == {"marker", "chunk_id", "article_id", "title", "date", "quote", "start",
+                                         "end", "supported"}
+    assert set(out["passages"][0]) == {"rank", "chunk_id", "article_id", "score", "text"}
+    assert set(out["timings"]) == {"retrieve_ms", "ttft_ms", "total_ms"}
+    assert set(out["models"]) == {"embedder", "llm", "llm_file"}
+
+
+def test_ask_json_stdin_one_object_per_line(fake_cli, capsys, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("Pierwsze pytanie o Tatarstan?\n\nDrugie pytanie o drony?\n"))
+    assert cli.main(["ask", "--json", "-"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [json.loads(line)["question"] for line in lines] == ["Pierwsze pytanie o Tatarstan?", "Drugie pytanie o drony?"]
+
+
+def test_ask_streams_text_then_sources(fake_cli, capsys):
+    assert cli.main(["ask", "Ilu pracowników Rosja zatrudni w Tatarstanie?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Rosja chce zatrudnić") and "Sources:" in out and "001_345fe1ab6c1f8ba1" in out
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["ask", ""], 2, "question is empty"),
+    (["ask", "   "], 2, "question is empty"),
+    (["ask", "pytanie", "--bogus"], 2, "unrecognized arguments"),
+    (["frobnicate"], 2, "invalid choice"),
+    ([], 2, "required"),
+])
+def test_bad_input_exits_2_with_one_line(argv, code, message, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == code
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_runtime_failure_exits_1(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(tmp_path / "missing"))
+    monkeypatch.setenv("RAG_EMBEDDER", "minilm")
+    assert cli.main(["index"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no articles folder") and err.count("\n") == 1
+
+
+def test_unknown_model_is_one_clear_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["ask", "pytanie?", "--llm", str(tmp_path / "missing.gguf")]) == 1
+    assert "model file" in capsys.readouterr().err

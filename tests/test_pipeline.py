@@ -1,0 +1,81 @@
+import pytest
+
+from rag.errors import BadInput
+from rag.prompt import REFUSALS, SYSTEM
+
+A1 = "001_345fe1ab6c1f8ba1"
+Q_PL = "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?"
+
+
+def test_answer_cites_the_passage_that_holds_the_fact(make_pipeline):
+    p = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."])
+    answer = p.ask(Q_PL)
+    assert answer.language == "pl" and not answer.refused
+    assert answer.citations and answer.citations[0].article_id == A1
+    c = answer.citations[0]
+    text = (p.settings.seeds_dir / f"{A1}.txt").read_text(encoding="utf-8")
+    assert text[c.start:c.end] == c.quote and "12 tys." in c.quote
+    prompt = p.generator.prompts[0]
+    assert prompt[0]["content"] == SYSTEM                    # fixed prefix, cacheable
+    assert "Answer in Polish." in prompt[1]["content"] and "[1] " in prompt[1]["content"]
+
+
+def test_stream_yields_tokens_then_one_answer(make_pipeline):
+    p = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników w Tatarstanie [1]."])
+    events = list(p.stream(Q_PL))
+    assert [e.kind for e in events[:-1]] == ["token"] * (len(events) - 1)
+    assert events[-1].kind == "answer" and events[-1].answer.timings.total_ms >= events[-1].answer.timings.ttft_ms
+
+
+def test_model_refusal_becomes_the_refusal_in_the_question_language(make_pipeline):
+    p = make_pipeline(["NO ANSWER", "NO ANSWER"])
+    assert p.ask("Jaki jest przepis na bigos?").answer == REFUSALS["pl"]
+    a = p.ask("What is the recipe for bigos?")
+    assert a.refused and a.answer == REFUSALS["en"] and a.citations == []
+
+
+def test_citation_to_a_passage_that_does_not_support_is_moved(make_pipeline):
+    # the model cites [4] for a fact that passage 1 holds
+    p = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [4]."])
+    answer = p.ask(Q_PL)
+    assert answer.citations[0].marker == 1 and answer.citations[0].supported
+    assert answer.answer.endswith("[1].")
+
+
+def test_answer_from_own_knowledge_is_refused(make_pipeline):
+    p = make_pipeline(["The capital of Australia is Canberra [1]."])
+    assert p.ask("What is the capital of Australia?").refused
+
+
+def test_follow_up_is_rewritten_for_retrieval(make_pipeline):
+    p = make_pipeline(["Ilu północnokoreańskich pracowników Rosja zatrudni w Tatarstanie?",
+                       "Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."])
+    answer = p.ask("a ilu ich będzie?", history=[("Gdzie Rosja produkuje drony Shahed?", "W Ałabudze [1].")])
+    assert answer.retrieval_query.startswith("Ilu północnokoreańskich")
+    assert "Gdzie Rosja produkuje drony" in p.generator.prompts[0][1]["content"]
+    assert answer.citations[0].article_id == A1
+
+
+def test_english_question_is_translated_for_retrieval_when_enabled(make_pipeline):
+    p = make_pipeline(["Ilu pracowników z Korei Północnej zatrudni Rosja w Tatarstanie?",
+                       "Russia plans to hire 12 thousand workers in Tatarstan [1]."], translate_query=True,
+                      verify_citations=False)
+    answer = p.ask("How many North Korean workers will Russia hire?")
+    assert answer.language == "en" and answer.citations[0].article_id == A1
+    assert p.generator.prompts[0][0]["content"].startswith("Translate")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "x" * 200_000])
+def test_bad_questions_are_refused_before_any_model_runs(make_pipeline, question):
+    p = make_pipeline()
+    with pytest.raises(BadInput):
+        p.ask(question)
+    assert p.generator.prompts == []
+
+
+def test_prompt_is_cut_to_budget(make_pipeline):
+    p = make_pipeline(["NO ANSWER"], prompt_budget=120, k=6)
+    p.ask(Q_PL)
+    user = p.generator.prompts[0][1]["content"]
+    passages = user.split("\n\nQuestion:")[0]
+    assert len(passages.split()) <= 120 + 6 * 2      # budget plus dates and markers
