@@ -1,0 +1,234 @@
+"""`rag eval`: run eval/questions.jsonl through the pipeline and score retrieval, answers and citations.
+
+Generations are cached in eval/results/cache/<configuration>.jsonl by (question, configuration),
+so re-scoring with another judge never regenerates. Results go to eval/results/<configuration>.json
+with a markdown report and a PNG plot; `--compare A B` prints two saved configurations side by side.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+from . import metrics as M
+from .config import Settings
+from .errors import BadInput
+
+MAIN_METRICS = ["hit@5", "mrr@10", "fact_accuracy", "citation_recall", "citation_precision", "gold_citation_rate",
+                "refusal_f1", "false_refusal_rate", "language_match"]
+
+
+def configuration_name(s: Settings) -> str:
+    def short(spec: str) -> str:
+        return re.sub(r"[^A-Za-z0-9.]+", "-", Path(spec).name if "/" in spec else spec).strip("-")[:40]
+    flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "")
+    return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
+        (f"-{flags}" if flags else "")
+
+
+def load_items(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise BadInput(f"no eval set at {path}")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{path}:{n} is not valid JSON ({exc.msg})") from None
+    return items
+
+
+def make_judge(spec: str | None, embedder):
+    from .support import NLIJudge, OverlapJudge
+
+    if not spec or spec == "overlap":
+        return OverlapJudge(embedder)
+    return NLIJudge(spec)
+
+
+def calibrate(judge, path: Path) -> dict:
+    """Agreement of the judge with hand labels: {'agreement', 'n', per language, confusion}."""
+    pairs = load_items(path)
+    rows = [(p, judge.supports(p["sentence"], p["passage"])) for p in pairs]
+    def agree(sel):
+        sel = list(sel)
+        return sum(p["supported"] == v for p, v in sel) / len(sel) if sel else None
+    return {
+        "n": len(rows), "agreement": agree(rows),
+        "agreement_pl": agree(r for r in rows if r[0]["language"] == "pl"),
+        "agreement_en": agree(r for r in rows if r[0]["language"] == "en"),
+        "true_positive": sum(p["supported"] and v for p, v in rows),
+        "false_positive": sum(not p["supported"] and v for p, v in rows),
+        "false_negative": sum(p["supported"] and not v for p, v in rows),
+        "true_negative": sum(not p["supported"] and not v for p, v in rows),
+    }
+
+
+def generate(pipeline, items: list[dict], cache_path: Path, config: str, progress=True) -> list[dict]:
+    """Answer JSON per item, from the cache when the (question, configuration) was answered before."""
+    from tqdm import tqdm
+
+    cache: dict[str, dict] = {}
+    if cache_path.exists():
+        for line in cache_path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+                cache[row["key"]] = row["answer"]
+            except (json.JSONDecodeError, KeyError):
+                continue      # a line cut by an interrupted run: it is simply generated again
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    with open(cache_path, "a", encoding="utf-8") as fh:
+        for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress):
+            key = hashlib.sha256(f"{config}\0{item['question']}".encode()).hexdigest()
+            if key not in cache:
+                answer = pipeline.ask(item["question"]).to_json()
+                cache[key] = answer
+                fh.write(json.dumps({"key": key, "id": item["id"], "answer": answer}, ensure_ascii=False) + "\n")
+                fh.flush()
+            out.append(cache[key])
+    return out
+
+
+def score(items: list[dict], answers: list[dict], articles: dict[str, str], chunks: dict, judge) -> dict:
+    """Per-item scores and the aggregates, overall and per language."""
+    rows = []
+    for item, ans in zip(items, answers):
+        gold = M.gold_spans(item, articles)
+        ranked = [chunks.get(p["chunk_id"], (p["article_id"], 0, 0)) for p in ans["passages"]]
+        row = {"id": item["id"], "language": item["language"], "answerable": item["answerable"],
+               "refused": ans["refused"], "answer": ans["answer"],
+               "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],
+               "completion_tokens": ans["usage"]["completion_tokens"],
+               "prompt_tokens": ans["usage"]["prompt_tokens"],
+               "language_match": M.language_match(ans["answer"], item["language"])}
+        if item["answerable"]:
+            row.update(M.retrieval_scores(ranked, gold, len(ans["passages"])))
+            row["fact_accuracy"] = M.fact_accuracy(ans["answer"], item.get("facts", []))
+            row["gold_citation"] = float(M.cites_gold(ans["citations"], gold, chunks))
+        if not ans["refused"]:
+            a = M.alce(ans["answer"], [p["text"] for p in ans["passages"]], judge.supports)
+            row["citation_recall"], row["citation_precision"] = a["recall"], a["precision"]
+        rows.append(row)
+    return {"overall": aggregate(rows), "pl": aggregate([r for r in rows if r["language"] == "pl"]),
+            "en": aggregate([r for r in rows if r["language"] == "en"]), "items": rows}
+
+
+def aggregate(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    gen_speed = [r["completion_tokens"] / ((r["total_ms"] - r["ttft_ms"]) / 1000)
+                 for r in rows if r["completion_tokens"] > 1 and r["total_ms"] > r["ttft_ms"]]
+    out = {"items": len(rows), "answerable": len(answerable)}
+    for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall", "fact_accuracy"):
+        out[key] = M.mean(r.get(key) for r in answerable)
+    out["gold_citation_rate"] = M.mean(r.get("gold_citation") for r in answerable)
+    out["citation_recall"] = M.mean(r.get("citation_recall") for r in rows)
+    out["citation_precision"] = M.mean(r.get("citation_precision") for r in rows)
+    ref = M.refusal_scores([(r["answerable"], r["refused"]) for r in rows])
+    out.update({f"refusal_{k}" if k != "false_refusal_rate" else k: v for k, v in ref.items()})
+    out["language_match"] = M.mean(r["language_match"] for r in rows)
+    for key in ("ttft_ms", "total_ms", "prompt_tokens"):
+        values = [r[key] for r in rows]
+        out[f"{key}_p50"] = M.percentile(values, 50)
+        out[f"{key}_p90"] = M.percentile(values, 90)
+    out["gen_tokens_per_s_p50"] = M.percentile(gen_speed, 50)
+    return out
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)
+
+
+def report_markdown(name: str, result: dict, plot: str | None) -> str:
+    keys = [k for k in result["overall"] if k not in ("items",)]
+    lines = [f"# Benchmark: {name}", "", f"Items: {result['overall']['items']} "
+             f"(judge: {result['judge']}, calibration agreement {_fmt(result['calibration'].get('agreement'))})", "",
+             "| metric | all | pl | en |", "|---|---|---|---|"]
+    for k in keys:
+        lines.append(f"| {k} | {_fmt(result['overall'][k])} | {_fmt(result['pl'].get(k))} | {_fmt(result['en'].get(k))} |")
+    if plot:
+        lines += ["", f"![main metrics]({plot})"]
+    return "\n".join(lines) + "\n"
+
+
+def plot_metrics(name: str, result: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [k for k in MAIN_METRICS]
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    width = 0.27
+    for i, part in enumerate(("overall", "pl", "en")):
+        values = [result[part].get(k) or 0.0 for k in labels]
+        ax.bar([x + (i - 1) * width for x in range(len(labels))], values, width, label=part)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(name, fontsize=8)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def compare(out_dir: Path, a: str, b: str) -> str:
+    def load(name):
+        path = out_dir / (name if name.endswith(".json") else f"{name}.json")
+        if not path.is_file():
+            saved = ", ".join(p.stem for p in sorted(out_dir.glob("*.json"))) or "none"
+            raise BadInput(f"no saved results for {name!r} in {out_dir} (saved: {saved})")
+        return json.loads(path.read_text(encoding="utf-8"))
+    ra, rb = load(a), load(b)
+    lines = [f"| metric | A | B | B - A |", "|---|---|---|---|"]
+    for k in ra["overall"]:
+        va, vb = ra["overall"].get(k), rb["overall"].get(k)
+        delta = vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else None
+        lines.append(f"| {k} | {_fmt(va)} | {_fmt(vb)} | {_fmt(delta)} |")
+    return f"A = {ra['configuration']}\nB = {rb['configuration']}\n\n" + "\n".join(lines)
+
+
+def main(args, settings: Settings) -> int:
+    from .articles import load_articles
+    from .pipeline import Pipeline
+
+    out_dir: Path = args.out
+    if args.compare:
+        print(compare(out_dir, *args.compare))
+        return 0
+    pipeline = Pipeline(settings)
+    judge = make_judge(args.judge, pipeline.embedder)
+    calibration_file = args.questions.parent / "judge_calibration.jsonl"
+    cal = calibrate(judge, calibration_file) if calibration_file.exists() else {}
+    if args.calibrate:
+        print(json.dumps(cal, indent=1))
+        return 0
+    items = load_items(args.questions)
+    if args.limit:
+        items = items[: args.limit]
+    name = configuration_name(settings)
+    index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
+    answers = generate(pipeline, items, out_dir / "cache" / f"{name}.jsonl", name)
+    articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
+    chunks = {c.id: (c.article_id, c.start, c.end) for c in index.chunks}
+    result = score(items, answers, articles, chunks, judge)
+    result.update({"configuration": name, "judge": judge.id, "calibration": cal,
+                   "settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"},
+                   "limit": args.limit})
+    suffix = f"-limit{args.limit}" if args.limit else ""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"{name}{suffix}.json"
+    json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    plot_path = out_dir / f"{name}{suffix}.png"
+    plot_metrics(name, result, plot_path)
+    md = report_markdown(name, result, plot_path.name)
+    (out_dir / f"{name}{suffix}.md").write_text(md, encoding="utf-8")
+    print(md)
+    print(f"results: {json_path}", file=sys.stderr)
+    return 0
