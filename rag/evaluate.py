@@ -42,10 +42,10 @@ def load_items(path: Path) -> list[dict]:
 
 
 def make_judge(spec: str | None, embedder):
-    from .support import NLIJudge, OverlapJudge
+    from .support import NLIJudge, SimilarityJudge
 
-    if not spec or spec == "overlap":
-        return OverlapJudge(embedder)
+    if not spec or spec == "similarity":
+        return SimilarityJudge(embedder)
     return NLIJudge(spec)
 
 
@@ -85,7 +85,8 @@ def generate(pipeline, items: list[dict], cache_path: Path, config: str, progres
         for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress):
             key = hashlib.sha256(f"{config}\0{item['question']}".encode()).hexdigest()
             if key not in cache:
-                answer = pipeline.ask(item["question"]).to_json()
+                result = pipeline.ask(item["question"])
+                answer = {**result.to_json(), "ranking": result.ranking, "translation": result.translation}
                 cache[key] = answer
                 fh.write(json.dumps({"key": key, "id": item["id"], "answer": answer}, ensure_ascii=False) + "\n")
                 fh.flush()
@@ -98,7 +99,8 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
     rows = []
     for item, ans in zip(items, answers):
         gold = M.gold_spans(item, articles)
-        ranked = [chunks.get(p["chunk_id"], (p["article_id"], 0, 0)) for p in ans["passages"]]
+        ranking = ans.get("ranking") or [p["chunk_id"] for p in ans["passages"]]
+        ranked = [chunks[c] for c in ranking if c in chunks]
         row = {"id": item["id"], "language": item["language"], "answerable": item["answerable"],
                "refused": ans["refused"], "answer": ans["answer"],
                "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],

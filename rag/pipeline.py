@@ -24,7 +24,7 @@ from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
 from .lexical import tokens
 from .retrieve import HybridRetriever
-from .support import Judge, OverlapJudge
+from .support import Judge, SimilarityJudge
 from .types import Answer, Citation, Passage, Timings, Usage
 
 
@@ -65,7 +65,7 @@ class Pipeline:
     @property
     def judge(self) -> Judge:
         if self._judge is None:
-            self._judge = OverlapJudge(self.embedder)
+            self._judge = SimilarityJudge(self.embedder)
         return self._judge
 
     def models(self) -> dict:
@@ -109,25 +109,25 @@ class Pipeline:
         retrieval_query = question
         if history:
             retrieval_query = self._complete(prompts.rewrite_messages(question, history), 64) or question
-        queries = [retrieval_query]
+        translation = None
         if language == "en" and self.settings.translate_query and not is_other(question):
-            polish = self._complete(prompts.translate_messages(retrieval_query), 64)
-            if polish:
-                queries.append(polish)
+            translation = self._complete(prompts.translate_messages(retrieval_query), 64) or None
+        queries = [q for q in (retrieval_query, translation) if q]
 
         t_retrieve = time.perf_counter()
         retrieval = HybridRetriever(index, self.embedder, self.settings.candidates,
-                                    self.settings.rrf_k).retrieve(queries, k)
-        passages = retrieval.passages
+                                    self.settings.rrf_k).retrieve(retrieval_query, max(k, 10), language, translation)
+        ranking = [p.chunk.id for p in retrieval.passages]      # deeper than k, for retrieval metrics
+        passages = retrieval.passages[:k]
         retrieve_ms = (time.perf_counter() - t_retrieve) * 1000
         timings = Timings(retrieve_ms=retrieve_ms)
 
         if not passages:
             yield Event("answer", answer=self._finish(question, language, prompts.REFUSALS[language], True, [],
-                                                      passages, timings, Usage(), t0, retrieval_query, queries))
+                                                      passages, timings, Usage(), t0, retrieval_query, queries, ranking))
             return
 
-        passages = self._fit_budget(passages, " ".join(queries))
+        passages = self._fit_budget(passages, queries)
         messages = prompts.answer_messages(question, language, passages)
         raw, first = [], None
         for delta in self.generator.stream(messages, self.settings.max_tokens):
@@ -141,7 +141,7 @@ class Pipeline:
 
         answer_text, citations, refused = self._check(text, language, passages)
         yield Event("answer", answer=self._finish(question, language, answer_text, refused, citations, passages,
-                                                  timings, usage, t0, retrieval_query, queries))
+                                                  timings, usage, t0, retrieval_query, queries, ranking))
 
     # -- steps ---------------------------------------------------------------------------------------
     def _complete(self, messages: list[dict], max_tokens: int) -> str:
@@ -149,31 +149,34 @@ class Pipeline:
         out = "".join(self.generator.stream(messages, max_tokens)).strip()
         return out.splitlines()[0].strip(" \"'„”") if out else ""
 
-    def _fit_budget(self, passages: list[Passage], query: str) -> list[Passage]:
-        """Keep passages within the prompt budget (tokens): a passage longer than its share keeps
-        its sentences most related to the query; if that is still too long, the last passages go."""
-        budget = self.settings.prompt_budget
-        count = self.generator.count_tokens
-        sizes = [count(p.text) for p in passages]
-        if sum(sizes) <= budget:
-            return passages
-        q = set(tokens(query))
+    def _fit_budget(self, passages: list[Passage], queries: list[str]) -> list[Passage]:
+        """Prune passages to the sentences that matter, within the prompt budget (tokens).
+
+        Prompt processing is most of the time to first token on a CPU, so only the sentences
+        closest to the question (multilingual embedding, so English questions work too) are shown:
+        each passage keeps its best sentence, then the best remaining ones are added while they fit,
+        in their original order. If even the best sentences overflow, the last passages go.
+        """
+        budget, count = self.settings.prompt_budget, self.generator.count_tokens
+        spans = [sentence_spans(p.chunk.text) or [(0, len(p.chunk.text))] for p in passages]
+        flat = [(i, sp) for i, sps in enumerate(spans) for sp in sps]
+        texts = [passages[i].chunk.text[s:e] for i, (s, e) in flat]
+        q = self.embedder.embed_queries(queries)
+        sims = (self.embedder.embed_passages(texts) @ q.T).max(axis=1)
+        sizes = [count(t) for t in texts]
+        order = sorted(range(len(flat)), key=lambda j: -sims[j])
+        chosen: set[int] = set()
+        for i in range(len(passages)):          # the best sentence of every passage first
+            chosen.add(next(j for j in order if flat[j][0] == i))
+        used = sum(sizes[j] for j in chosen)
+        for j in order:
+            if j not in chosen and used + sizes[j] <= budget:
+                chosen.add(j)
+                used += sizes[j]
         pruned = []
-        share = budget // len(passages)
-        for p, size in zip(passages, sizes):
-            if size <= share:
-                pruned.append(p)
-                continue
-            spans = sentence_spans(p.chunk.text)
-            ranked = sorted(spans, key=lambda sp: -len(q & set(tokens(p.chunk.text[sp[0]:sp[1]]))))
-            keep, used = [], 0
-            for sp in ranked:
-                n = count(p.chunk.text[sp[0]:sp[1]])
-                if keep and used + n > share:
-                    continue
-                keep.append(sp)
-                used += n
-            pruned.append(replace(p, text=" … ".join(p.chunk.text[s:e] for s, e in sorted(keep))))
+        for i, p in enumerate(passages):
+            keep = sorted(flat[j][1] for j in chosen if flat[j][0] == i)
+            pruned.append(replace(p, text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
         # still over: the lowest-ranked passages go (ranks stay 1..n, so markers stay valid)
         while len(pruned) > 1 and sum(count(p.text) for p in pruned) > budget:
             pruned.pop()
@@ -215,10 +218,11 @@ class Pipeline:
         return " ".join(kept_sentences), checked, False
 
     def _finish(self, question, language, text, refused, citations, passages, timings, usage, t0,
-                retrieval_query, queries) -> Answer:
+                retrieval_query, queries, ranking=()) -> Answer:
         timings.total_ms = (time.perf_counter() - t0) * 1000
         if not timings.ttft_ms:
             timings.ttft_ms = timings.total_ms
         return Answer(question=question, language=language, answer=text, refused=refused, citations=citations,
                       passages=passages, timings=timings, usage=usage, models=self.models(),
-                      retrieval_query=retrieval_query if retrieval_query != question else None)
+                      retrieval_query=retrieval_query if retrieval_query != question else None,
+                      translation=queries[1] if len(queries) > 1 else None, ranking=list(ranking))

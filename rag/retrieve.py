@@ -1,8 +1,11 @@
-"""Hybrid retrieval: FAISS dense search and BM25, for one or more phrasings of the question,
-fused by reciprocal rank (RRF): score(chunk) = sum over ranked lists of 1 / (rrf_k + rank).
+"""Hybrid retrieval: FAISS dense search and BM25, fused by weighted reciprocal rank (RRF):
+score(chunk) = sum over ranked lists of weight / (rrf_k + rank).
 
 RRF needs no score calibration between retrievers, which matters here: cosine similarities of a
-multilingual encoder and BM25 sums live on unrelated scales.
+multilingual encoder and BM25 sums live on unrelated scales. The weights depend on the question's
+language, as measured on the eval set (README, "Retrieval"): BM25 is the strong retriever for Polish
+questions over Polish text, the multilingual encoder for English ones, where BM25 runs on the
+question's Polish translation instead (English words rarely match Polish text).
 
     >>> rrf([[("a", 1.0), ("b", .5)], [("b", 9.), ("c", 3.)]], rrf_k=60)[0][0]
     'b'
@@ -17,13 +20,18 @@ from .index import Index
 from .types import Passage
 
 
-def rrf(ranked_lists: list[list[tuple[object, float]]], rrf_k: int = 60) -> list[tuple[object, float]]:
+# (dense weight, lexical weight) per question language
+LANGUAGE_WEIGHTS = {"pl": (0.5, 1.0), "en": (1.0, 0.5)}
+
+
+def rrf(ranked_lists: list[list[tuple[object, float]]], rrf_k: int = 60,
+        weights: tuple[float, ...] | None = None) -> list[tuple[object, float]]:
     """Fuse ranked lists of (key, score): [(key, fused score)] best first, ties by first appearance."""
     fused: dict[object, float] = defaultdict(float)
     order: dict[object, int] = {}
-    for ranked in ranked_lists:
+    for ranked, weight in zip(ranked_lists, weights or [1.0] * len(ranked_lists)):
         for rank, (key, _) in enumerate(ranked, start=1):
-            fused[key] += 1.0 / (rrf_k + rank)
+            fused[key] += weight / (rrf_k + rank)
             order.setdefault(key, len(order))
     return sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
@@ -40,17 +48,17 @@ class HybridRetriever:
         self.index, self.embedder = index, embedder
         self.candidates, self.rrf_k = candidates, rrf_k
 
-    def retrieve(self, queries: list[str], k: int) -> Retrieval:
-        queries = [q for q in dict.fromkeys(queries) if q.strip()]
-        ranked_lists, best_dense, best_lexical = [], 0.0, 0.0
-        dense = self.index.dense_search(self.embedder.embed_queries(queries), self.candidates)
-        for query, dense_hits in zip(queries, dense):
-            lexical_hits = self.index.bm25.search(query, self.candidates)
-            ranked_lists += [dense_hits, lexical_hits]
-            best_dense = max([best_dense, *(s for _, s in dense_hits[:1])])
-            best_lexical = max([best_lexical, *(s for _, s in lexical_hits[:1])])
+    def retrieve(self, question: str, k: int, language: str = "pl", translation: str | None = None) -> Retrieval:
+        """Top-k passages for a question; `translation` is its Polish rendering for English questions."""
+        dense = self.index.dense_search(self.embedder.embed_queries([question]), self.candidates)[0]
+        lexical_query = translation if language == "en" and translation else question
+        lexical = self.index.bm25.search(lexical_query, self.candidates)
+        weights = LANGUAGE_WEIGHTS["en" if language == "en" else "pl"]
+        ranked_lists = [dense, lexical]
+        best_dense = dense[0][1] if dense else 0.0
+        best_lexical = lexical[0][1] if lexical else 0.0
         passages = []
-        for rank, (i, score) in enumerate(rrf(ranked_lists, self.rrf_k)[:k], start=1):
+        for rank, (i, score) in enumerate(rrf(ranked_lists, self.rrf_k, weights)[:k], start=1):
             chunk = self.index.chunks[i]
             meta = self.index.article_meta(chunk.article_id)
             passages.append(Passage(rank=rank, chunk=chunk, score=score, title=meta["title"],

@@ -27,6 +27,6 @@ def test_hybrid_retrieval_finds_the_right_article(make_pipeline):
     from rag.retrieve import HybridRetriever
 
     p = make_pipeline()
-    r = HybridRetriever(p.index(), p.embedder).retrieve(["Ilu pracowników z Korei Północnej ma zatrudnić Rosja w Tatarstanie?"], 4)
+    r = HybridRetriever(p.index(), p.embedder).retrieve("Ilu pracowników z Korei Północnej ma zatrudnić Rosja w Tatarstanie?", 4)
     assert r.passages[0].chunk.article_id == "001_345fe1ab6c1f8ba1"
     assert [p.rank for p in r.passages] == [1, 2, 3, 4]
