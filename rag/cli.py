@@ -128,7 +128,9 @@ def _print_sources(answer) -> None:
 def cmd_ask(args) -> int:
     pipeline = _pipeline(args)
     if args.question == "-":
-        questions = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        # invalid UTF-8 must not stop a batch: undecodable bytes become U+FFFD, cleaned later
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        questions = [line for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]
         if not questions:
             raise BadInput("no questions on standard input: give one question per line")
     else:

@@ -9,6 +9,7 @@ Citation scores follow ALCE (Gao et al. 2023):
 """
 from __future__ import annotations
 
+import math
 import statistics
 
 from .citations import answer_sentences, marker_numbers, strip_markers
@@ -137,7 +138,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    index = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
     return ordered[index]
 
 

@@ -1,0 +1,87 @@
+"""The real offline models, end to end. Slow (the 1.1 GB GGUF loads once per session), still run in CI."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from rag import cli
+from rag.config import Settings
+from rag.embedders import SentenceTransformerEmbedder, get_embedder
+from rag.errors import ModelError
+from rag.models import BUNDLED_LLMS, resolve_embedder_dir, resolve_llm
+from rag.pipeline import Pipeline
+
+pytestmark = pytest.mark.models
+A1 = "001_345fe1ab6c1f8ba1"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    from .conftest import SEEDS
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(SEEDS, root / "seeds")
+    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "index")
+    return Pipeline(settings)
+
+
+def test_bundled_llm_is_joined_and_hash_checked(real):
+    path = resolve_llm("qwen2.5-coder-1.5b", real.settings.cache_dir)
+    assert path.stat().st_size == BUNDLED_LLMS["qwen2.5-coder-1.5b"].size
+    assert path.with_suffix(".gguf.verified").exists()
+
+
+def test_index_builds_and_a_known_question_finds_its_article(real):
+    index = real.index(rebuild=True)
+    assert index.manifest["embedder"] == "use-multilingual" and index.manifest["dim"] == 512
+    from rag.retrieve import HybridRetriever
+    r = HybridRetriever(index, real.embedder).retrieve(
+        "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?", 4, "pl")
+    assert r.passages[0].chunk.article_id == A1
+
+
+def test_answer_streams_and_cites_real_spans_of_the_right_article(real):
+    events = list(real.stream("Ilu północnokoreańskich pracowników Rosja planuje zatrudnić w Tatarstanie?"))
+    tokens = [e for e in events if e.kind == "token"]
+    answer = events[-1].answer
+    assert len(tokens) > 3, "the answer should arrive token by token"
+    assert not answer.refused and "12" in answer.answer
+    assert answer.citations and {c.article_id for c in answer.citations} == {A1}
+    text = (real.settings.seeds_dir / f"{A1}.txt").read_text(encoding="utf-8")
+    for c in answer.citations:
+        assert text[c.start:c.end] == c.quote
+    assert answer.usage.prompt_tokens > 0 and answer.timings.ttft_ms > 0
+
+
+def test_cli_json_for_the_hur_question(real, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_pipeline", lambda args: real)
+    assert cli.main(["ask", "--json", "Who heads Ukraine's military intelligence (HUR)?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["language"] == "en" and not out["refused"]
+    assert "Budanov" in out["answer"] or "Budanow" in out["answer"]
+    assert any(c["article_id"] == A1 for c in out["citations"])
+    assert out["models"]["llm_file"].endswith(".gguf")
+
+
+def test_local_gguf_path_and_hash_check(real, tmp_path):
+    joined = resolve_llm("qwen2.5-coder-1.5b", real.settings.cache_dir)
+    local = tmp_path / "model.gguf"
+    local.symlink_to(joined)
+    assert resolve_llm(str(local), tmp_path, BUNDLED_LLMS["qwen2.5-coder-1.5b"].sha256) == joined.resolve()
+    with pytest.raises(ModelError, match="SHA-256"):
+        resolve_llm(str(local), tmp_path, "0" * 64)
+
+
+def test_sentence_transformers_backend_loads_a_local_directory():
+    # the same code path a hub id takes, pointed at the model the bundled package carries
+    location = resolve_embedder_dir("minilm")
+    emb = SentenceTransformerEmbedder(location)
+    v = emb.embed_queries(["Kim Jong Un met Shoigu"])
+    assert v.shape == (1, 384) and np.isclose(np.linalg.norm(v), 1.0, atol=1e-4)
+    assert get_embedder("minilm").id == "minilm"
+
+
+def test_unreachable_hub_model_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="cannot download"):
+        resolve_llm("someone/missing-GGUF/missing.gguf", tmp_path)
