@@ -33,14 +33,17 @@ class RecordingGenerator:
     def __init__(self, inner):
         self.inner = inner
         self.id, self.path = inner.id, inner.path
-        self.calls: list[tuple[list[dict], int]] = []
+        self.calls: list[tuple[list[dict], int]] = []     # (messages, tokens out)
+        self.outputs: list[str] = []
 
     def stream(self, messages, max_tokens, stop=None):
-        n = 0
+        n, out = 0, []
         for delta in self.inner.stream(messages, max_tokens, stop):
             n += 1
+            out.append(delta)
             yield delta
         self.calls.append((messages, n))
+        self.outputs.append("".join(out))
 
     def count_tokens(self, text):
         return self.inner.count_tokens(text)

@@ -24,7 +24,7 @@ from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
 from .lexical import tokens
 from .retrieve import HybridRetriever
-from .support import Judge, SimilarityJudge
+from .support import GateJudge, Judge
 from .types import Answer, Citation, Passage, Timings, Usage
 
 
@@ -65,7 +65,7 @@ class Pipeline:
     @property
     def judge(self) -> Judge:
         if self._judge is None:
-            self._judge = SimilarityJudge(self.embedder)
+            self._judge = GateJudge(self.embedder)
         return self._judge
 
     def models(self) -> dict:
@@ -163,6 +163,15 @@ class Pipeline:
         texts = [passages[i].chunk.text[s:e] for i, (s, e) in flat]
         q = self.embedder.embed_queries(queries)
         sims = (self.embedder.embed_passages(texts) @ q.T).max(axis=1)
+        # plus the idf-weighted share of the question's words a sentence holds (Polish words of the
+        # translation for English questions): embeddings alone kept headings and dropped the numbers
+        bm25 = self.index().bm25
+        wanted = {t: bm25.idf(t) for q_text in queries for t in tokens(q_text)}
+        total = sum(wanted.values()) or 1.0
+        for j, text in enumerate(texts):
+            sims[j] += 0.5 * sum(wanted.get(t, 0.0) for t in set(tokens(text))) / total
+            if not text.rstrip().endswith((".", "!", "?", "”", '"', "…")):
+                sims[j] -= 0.2          # a heading: short on facts
         sizes = [count(t) for t in texts]
         order = sorted(range(len(flat)), key=lambda j: -sims[j])
         chosen: set[int] = set()

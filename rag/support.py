@@ -6,6 +6,11 @@
     (the encoder is multilingual, so an English sentence can be checked against Polish text).
 Its threshold is calibrated on eval/judge_calibration.jsonl (`rag eval --calibrate`; README).
 Word overlap was measured as a signal too and added nothing (README), so it is not used.
+`GateJudge` is the pipeline's citation checker: looser, because real answers from a small model
+restate passages in a mixed register where embedding similarity alone runs low; its job is to catch
+text from the model's own knowledge (names and numbers no passage holds) and citations to the wrong
+passage. The benchmark scores with the stricter, calibrated `SimilarityJudge`, so the checker is
+not graded by itself.
 `NLIJudge` uses a cross-encoder NLI model (e.g. an mDeBERTa XNLI model from the hub) when configured.
 """
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from .chunking import sentence_spans
+from .lexical import STOPWORDS, fold
 
 _NUM = re.compile(r"\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
 
@@ -61,6 +67,70 @@ class SimilarityJudge:
         # whole evidence plus each of its sentences: a claim may restate one sentence or sum up several
         vecs = self.embedder.embed_passages([sentence, evidence, *pieces])
         return float(np.max(vecs[1:] @ vecs[0]))
+
+    def supports(self, sentence: str, evidence: str) -> bool:
+        return self.score(sentence, evidence) >= self.threshold
+
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_TRANSLIT = (("sh", "sz"), ("ch", "cz"), ("v", "w"), ("y", "j"), ("oi", "oj"), ("kh", "ch"), ("ts", "c"))
+
+
+def _translit(word: str) -> str:
+    """Fold and bring English spellings of Slavic names near Polish ones: Shoigu -> szojgu ~ Szojgu."""
+    word = fold(word)
+    for a, b in _TRANSLIT:
+        word = word.replace(a, b)
+    return word
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not the first word, as 4-letter transliterated keys.
+    Acronyms (KRLD, HUR, NIS) are left out: they are often expanded or swapped for a synonym.
+
+    >>> sorted(names("Then Budanov met Shoigu in Pyongyang"))
+    ['buda', 'pjon', 'szoj']
+    """
+    words = _WORD.findall(text)
+    return {_translit(w)[:4] for i, w in enumerate(words)
+            if i > 0 and len(w) > 2 and w[0].isupper() and not w.isupper()}
+
+
+def content_keys(text: str) -> set[str]:
+    return {w[:5] for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 2}
+
+
+def containment(sentence: str, evidence: str) -> float:
+    """Largest share of the sentence's content words found in one evidence sentence."""
+    keys = content_keys(sentence)
+    if not keys:
+        return 0.0
+    best = 0.0
+    for s, e in sentence_spans(evidence) or [(0, len(evidence))]:
+        ev = {k[:4] for k in content_keys(evidence[s:e])}
+        best = max(best, sum(k[:4] in ev for k in keys) / len(keys))
+    return best
+
+
+class GateJudge:
+    id = "gate"
+
+    def __init__(self, embedder, semantic: float = 0.30, contained: float = 0.5, names_share: float = 0.5):
+        self.similarity = SimilarityJudge(embedder, threshold=semantic)
+        self.contained, self.names_share = contained, names_share
+        self.threshold = 0.5
+
+    def score(self, sentence: str, evidence: str) -> float:
+        wanted = names(sentence)
+        if wanted:
+            found = {_translit(w)[:4] for w in _WORD.findall(evidence)}
+            if len(wanted & found) / len(wanted) < self.names_share:
+                return 0.0
+        semantic = self.similarity.score(sentence, evidence)     # 0.0 when a number is missing
+        if semantic == 0.0:
+            return 0.0
+        passed = semantic >= self.similarity.threshold or containment(sentence, evidence) >= self.contained
+        return 0.5 + semantic / 2 if passed else semantic / 2
 
     def supports(self, sentence: str, evidence: str) -> bool:
         return self.score(sentence, evidence) >= self.threshold
