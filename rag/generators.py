@@ -44,11 +44,15 @@ class LlamaCppGenerator:
         self.temperature = temperature
         self._llm = None
         self._usage = (0, 0)
-        self.lock = threading.RLock()      # held for the whole of a stream; callers may hold it too
+        self._load_lock = threading.Lock()
+        # held for the whole of a stream. A plain Lock, not an RLock: a server may close a stream
+        # (Stop button) from another thread than the one that started it, and only a Lock may be
+        # released by any thread.
+        self._run_lock = threading.Lock()
 
     @property
     def llm(self):
-        with self.lock:
+        with self._load_lock:
             if self._llm is None:
                 try:
                     from llama_cpp import Llama
@@ -69,8 +73,8 @@ class LlamaCppGenerator:
         return self._usage
 
     def stream(self, messages, max_tokens, stop=None):
-        with self.lock:
-            llm = self.llm
+        llm = self.llm
+        with self._run_lock:
             completion = 0
             chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stream=True,
                                                 temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,

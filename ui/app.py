@@ -18,7 +18,7 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.types import Answer
 
-from .render import CSS, escape_text, render_answer, render_error, render_sources, render_streaming
+from .render import CSS, CURSOR, escape_text, render_answer, render_error, render_sources, render_streaming
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,10 @@ class Turn:
     question: str
     html: str                   # what the chat shows for the answer
     answer: str | None = None   # the checked answer text, given back as history; None for errors and stops
-    done: bool = False
+    status: str = "waiting"     # "waiting" (queued) | "answering" | "done"
+
+
+WAITING = "<i>waiting for the model…</i>"   # another answer (this tab's or another's) is being written
 
 
 def to_messages(turns: list[Turn]) -> list[dict]:
@@ -43,9 +46,12 @@ def to_messages(turns: list[Turn]) -> list[dict]:
 
 
 def mark_stopped(turns: list[Turn]) -> list[Turn]:
+    """After Stop: the answer being written and the questions waiting behind it end here."""
     for t in turns:
-        if not t.done:
-            t.html, t.done = t.html.replace('<span class="cursor">▌</span>', "") + " <i>(stopped)</i>", True
+        if t.status == "waiting":
+            t.html, t.status = "<i>(stopped before it was answered)</i>", "done"
+        elif t.status == "answering":
+            t.html, t.status = t.html.replace(CURSOR, " <i>(stopped)</i>"), "done"
     return turns
 
 
@@ -105,41 +111,59 @@ class Chat:
                 self._pipelines[profile] = pipeline
             return self._pipelines[profile]
 
-    def respond(self, question: str, k: int | None, profile: str | None,
-                turns: list[Turn]) -> Iterator[tuple[list[Turn], Answer | None]]:
-        """Yields (turns, answer): the new turn streaming, then with the checked answer (answer set once).
-        Empty input yields nothing; errors become a one-line message in the turn."""
+    def ask(self, question, turns: list[Turn]) -> bool:
+        """Add a question to the conversation, shown at once and answered in turn (`answer_next`).
+        Empty input is ignored (False). `turns` is changed in place: the answering and a question
+        asked meanwhile share this tab's one list."""
         if not isinstance(question, str) or not question.strip():
+            return False
+        turns.append(Turn(question, WAITING))
+        return True
+
+    def answer_next(self, k: int | None, profile: str | None, turns: list[Turn]) -> Iterator[Answer | None]:
+        """Answer the oldest waiting question, updating its turn: streamed text (yields None), then the
+        checked answer (yields it). Errors become a one-line message in the turn."""
+        turn = next((t for t in turns if t.status == "waiting"), None)
+        if turn is None:
             return
-        turns = mark_stopped(list(turns))
-        history = [(t.question, t.answer) for t in turns if t.answer is not None]
-        turn = Turn(question, render_streaming(""))
-        turns.append(turn)
-        yield turns, None
+        earlier = turns[:turns.index(turn)]
+        history = [(t.question, t.answer) for t in earlier if t.answer is not None]
+        turn.html, turn.status = render_streaming(""), "answering"
+        yield None
         cancel = threading.Event()
         try:
             pipeline = self.pipeline(profile)
             streamed = ""
-            for event in _in_own_thread(pipeline.stream(question, k=int(k) if k else None, history=history), cancel):
+            events = pipeline.stream(turn.question, k=int(k) if k else None, history=history)
+            for event in _in_own_thread(events, cancel):
+                if turn.status != "answering":       # Stop marked it while Gradio was closing this generator
+                    break
                 if event.kind == "token":
                     streamed += event.text
                     turn.html = render_streaming(streamed)
-                    yield turns, None
+                    yield None
                 elif event.kind == "status":
                     turn.html = render_streaming(streamed, status=event.text)
-                    yield turns, None
+                    yield None
                 elif event.kind == "answer":
-                    turn.html, turn.answer, turn.done = render_answer(event.answer), event.answer.answer, True
-                    yield turns, event.answer
+                    turn.html, turn.answer, turn.status = render_answer(event.answer), event.answer.answer, "done"
+                    yield event.answer
         except RagError as exc:
-            turn.html, turn.done = render_error(str(exc)), True
-            yield turns, None
+            turn.html, turn.status = render_error(str(exc)), "done"
+            yield None
         except Exception as exc:      # a bug: logged in full for the terminal, one line for the user
             log.exception("the chat failed")
-            turn.html, turn.done = render_error(f"unexpected error ({type(exc).__name__}: {exc})"), True
-            yield turns, None
+            turn.html, turn.status = render_error(f"unexpected error ({type(exc).__name__}: {exc})"), "done"
+            yield None
         finally:
             cancel.set()              # also runs when Gradio closes this generator (Stop)
+
+    def respond(self, question, k: int | None, profile: str | None,
+                turns: list[Turn]) -> Iterator[tuple[list[Turn], Answer | None]]:
+        """`ask` then `answer_next` in one: yields (turns, answer) as the answer comes in."""
+        if self.ask(question, turns):
+            for answer in self.answer_next(k, profile, turns):
+                yield turns, answer
 
     def answer(self, question: str, k: int | None = None, profile: str | None = None) -> Answer:
         """One question, no history: the API endpoint."""
@@ -157,13 +181,20 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
 
     chat = Chat(settings, pipeline_factory)
 
-    def on_submit(question, k, profile, show, turns):
+    def on_question(question, turns):
+        if not chat.ask(question, turns):
+            return gr.skip(), gr.skip(), gr.skip()
+        return "", to_messages(turns), turns
+
+    def on_answer(k, profile, show, turns):
         answered = False
-        for turns, answer in chat.respond(question, k, profile, turns):
+        for answer in chat.answer_next(k, profile, turns):
             answered = True
-            sources = render_sources(answer, show) if answer is not None else gr.skip()
-            yield to_messages(turns), turns, sources, answer if answer is not None else gr.skip()
-        if not answered:              # empty input: nothing changes
+            if answer is None:
+                yield to_messages(turns), turns, gr.skip(), gr.skip()
+            else:
+                yield to_messages(turns), turns, render_sources(answer, show), answer
+        if not answered:              # nothing was waiting (empty input): a generator that yields nothing empties the outputs
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def on_stop(turns):
@@ -187,21 +218,21 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
                                   elem_id="question", scale=8, autofocus=True)
             send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
             stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
-        with gr.Accordion("Settings", open=False):
+        with gr.Accordion("Settings", open=False, elem_id="settings"):
             k = gr.Slider(1, max(10, settings.k), value=settings.k, step=1, label="Passages given to the model (k)")
             profile = gr.Dropdown(settings.profile_names(), value="default", label="Model profile")
-            show = gr.Checkbox(value=True, label="Show retrieved passages")
+            show = gr.Checkbox(value=True, label="Show retrieved passages", elem_id="show-sources")
         sources = gr.HTML(elem_id="sources")
         turns = gr.State([])            # list[Turn] of this browser tab
         last = gr.State(None)           # the last Answer, to re-render the sources on toggling
 
-        triggers = [question.submit, send.click]
-        # one answer at a time over all tabs (the LLM is not thread-safe); "multiple" queues a question
-        # asked while one is running instead of dropping it; turns are read when it starts, so no mixing
-        answering = gr.on(triggers, on_submit, [question, k, profile, show, turns], [chatbot, turns, sources, last],
-                          concurrency_limit=1, concurrency_id="llm", trigger_mode="multiple",
-                          show_progress="minimal", api_visibility="private")
-        gr.on(triggers, None, None, question, js="() => ''", queue=False, api_visibility="private")  # clear the box
+        # The question shows at once and the box clears; the answering follows, one answer at a time over
+        # all tabs (the LLM is not thread-safe). A question asked while one is answered waits in `turns`.
+        asked = gr.on([question.submit, send.click], on_question, [question, turns], [question, chatbot, turns],
+                      queue=False, trigger_mode="multiple", api_visibility="private")
+        answering = asked.then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last],
+                               concurrency_limit=1, concurrency_id="llm", trigger_mode="multiple",
+                               show_progress="minimal", api_visibility="private")
         stop.click(on_stop, turns, [chatbot, turns], cancels=[answering], queue=False, api_visibility="private")
         show.change(render_sources, [last, show], sources, queue=False, api_visibility="private")
         gr.api(chat_api, api_name="chat", concurrency_limit=1, concurrency_id="llm")

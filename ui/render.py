@@ -11,8 +11,10 @@ That needs no JavaScript and survives Gradio's HTML sanitizer.
 from __future__ import annotations
 
 import html
+import re
 
 from rag.citations import MARKER, marker_numbers
+from rag.lexical import tokens
 from rag.types import Answer, Citation, Passage
 
 # Styles for the classes below; app.py puts them in a <style> element of the page.
@@ -96,6 +98,18 @@ def render_footnote(n: int, passage: Passage, citations: list[Citation]) -> str:
             f'{render_passage(passage, citations)}</details>')
 
 
+_MARKERS_THEN_PUNCT = re.compile(rf"(?P<markers>(?:\s*{MARKER.pattern})+)(?P<punct>[.!?,;:])")
+
+
+def _closest(citations: list[Citation], claim: str) -> list[Citation]:
+    """The citation whose quote shares most words with the claim: when two sentences cite the same
+    passage, the pipeline makes one citation per sentence and each [n] should open on its own quote."""
+    if len(citations) <= 1:
+        return citations
+    words = set(tokens(claim))
+    return [max(citations, key=lambda c: len(words & set(tokens(c.quote))))]   # max keeps the first on ties
+
+
 def render_answer(answer: Answer) -> str:
     """The checked answer; each [n] that has a citation becomes a footnote opening passage n."""
     if answer.refused:
@@ -104,22 +118,28 @@ def render_answer(answer: Answer) -> str:
     for c in answer.citations:
         by_marker.setdefault(c.marker, []).append(c)
     passages = {p.chunk.id: p for p in answer.passages}
-    out, pos = [], 0
-    for m in MARKER.finditer(answer.answer):
-        out.append(escape_text(answer.answer[pos:m.start()]))
+    # "claim [1]." -> "claim. [1]": an opened footnote is a block, and a full stop after it would dangle
+    text = _MARKERS_THEN_PUNCT.sub(r"\g<punct>\g<markers>", answer.answer)
+    out, pos, claim = [], 0, ""
+    for m in MARKER.finditer(text):
+        claim = text[pos:m.start()] or claim                # "[1][2]": the second closes the same claim
+        out.append(escape_text(text[pos:m.start()]))
         for n in marker_numbers(m.group(0)):
-            cites = by_marker.get(n, [])
+            cites = _closest(by_marker.get(n, []), claim)
             passage = passages.get(cites[0].chunk_id) if cites else None
             out.append(render_footnote(n, passage, cites) if passage else escape_text(f"[{n}]"))
         pos = m.end()
-    out.append(escape_text(answer.answer[pos:]))
+    out.append(escape_text(text[pos:]))
     return f'<div class="answer">{"".join(out)}</div>'
+
+
+CURSOR = '<span class="cursor">▌</span>'
 
 
 def render_streaming(text: str, status: str = "") -> str:
     """The model's text while it writes (markers not yet checked), with a cursor."""
     shown = escape_text(text) if text else f"<i>{escape_text(status or 'searching the articles…')}</i>"
-    return f'<div class="streaming">{shown}<span class="cursor">▌</span></div>'
+    return f'<div class="streaming">{shown}{CURSOR}</div>'
 
 
 def render_error(message: str) -> str:

@@ -1,0 +1,57 @@
+"""The llama.cpp generator's locking, with a stand-in for llama_cpp.Llama (no model file needed)."""
+import threading
+
+from rag.generators import LlamaCppGenerator
+
+
+class FakeLlama:
+    n_tokens = 0
+
+    def create_chat_completion(self, messages, max_tokens, stream, **kw):
+        for word in ["one", " two", " three"]:
+            self.n_tokens += 1
+            yield {"choices": [{"delta": {"content": word}}]}
+
+    def tokenize(self, data, add_bos=False, special=True):
+        return data.split()
+
+
+def _generator():
+    g = LlamaCppGenerator("/nonexistent.gguf", "fake")
+    g._llm = FakeLlama()
+    return g
+
+
+def test_a_stream_closed_from_another_thread_frees_the_model():
+    g = _generator()
+    stream = g.stream([{"role": "user", "content": "q"}], 8)
+    assert next(stream) == "one"
+    closer = threading.Thread(target=stream.close)      # what a server's Stop does
+    closer.start()
+    closer.join(timeout=5)
+    # the next question, from yet another worker thread, is not blocked
+    out = []
+    worker = threading.Thread(target=lambda: out.append("".join(g.stream([{"role": "user", "content": "q"}], 8))),
+                              daemon=True)     # with the old RLock this thread blocked forever
+    worker.start()
+    worker.join(timeout=5)
+    assert out == ["one two three"]
+
+
+def test_two_threads_are_served_one_after_the_other():
+    g = _generator()
+    inside, overlaps = [], []
+
+    def run():
+        for _ in g.stream([{"role": "user", "content": "q"}], 8):
+            inside.append(1)
+            if len(inside) > 1:
+                overlaps.append(1)
+            inside.pop()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=5)
+    assert not overlaps and g.last_usage()[1] == 3

@@ -1,0 +1,208 @@
+"""The chat in Debian's headless Chromium over the fake pipeline: the answer streams in, a footnote
+opens the cited passage with the quote marked, and two tabs ask at once without mixing.
+Leaves a screenshot in tests/artifacts/chat.png."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.pipeline import Pipeline
+
+from .fakes import ScriptedGenerator, WordOverlapEmbedder
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+Q_PL = "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?"
+REPLY = ("Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]. "
+         "Drony Shahed są produkowane w Ałabudze [2].")
+BOT = "#chat [data-testid='bot']"
+
+
+class SlowGenerator(ScriptedGenerator):
+    """One word every `delay` s, so the browser sees the answer arrive; counts streams running at once."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delay = 0.1
+        self.running = self.most_at_once = self.words = 0
+
+    def stream(self, messages, max_tokens, stop=None):
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            for word in super().stream(messages, max_tokens, stop):
+                time.sleep(self.delay)
+                self.words += 1
+                yield word
+        finally:
+            self.running -= 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def driver(tmp_path):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        reason = "needs Debian's Chromium: apt-get install chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1280,1100",
+                f"--user-data-dir={tmp_path / 'chromium'}"]:
+        options.add_argument(arg)
+    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def generator():
+    return SlowGenerator(reply_fn=lambda messages: REPLY)
+
+
+@pytest.fixture
+def app_url(settings, generator):
+    from ui.app import create_app
+
+    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=generator)
+    app = create_app(settings, pipeline_factory=lambda s: pipeline)
+    port = free_port()
+    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def wait_for(condition, timeout=20.0, every=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            value = condition()
+        except Exception:      # the page re-renders under us: try again
+            value = None
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {condition.__doc__ or condition}")
+
+
+def ask(driver, question):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#question textarea"))
+    box.send_keys(question, Keys.ENTER)
+    wait_for(lambda: box.get_attribute("value") == "", timeout=5)     # taken: the box clears at once
+
+
+def bots(driver):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, BOT)
+
+
+def answered(driver, count):
+    """`count` answers with their footnotes."""
+    from selenium.webdriver.common.by import By
+
+    found = bots(driver)
+    return len(found) == count and all(b.find_elements(By.CSS_SELECTOR, "details.fn") for b in found) and found
+
+
+def test_answer_streams_and_a_footnote_opens_the_quote(driver, app_url, make_pipeline):
+    from selenium.webdriver.common.by import By
+
+    expected = make_pipeline([REPLY]).ask(Q_PL)          # same fakes, same answer
+    quote = expected.citations[0].quote
+    driver.get(app_url)
+    ask(driver, Q_PL)
+
+    # while the model writes: a partial answer, no footnotes yet
+    partial = wait_for(lambda: [b.text for b in bots(driver)
+                                if b.find_elements(By.CSS_SELECTOR, ".streaming") and b.text.startswith("Rosja")])
+    assert REPLY.startswith(partial[0].rstrip("▌").strip()) and len(partial[0]) < len(REPLY)
+
+    bot = wait_for(lambda: answered(driver, 1))[0]
+    assert "Rosja chce zatrudnić 12 tys." in bot.text
+    footnote = bot.find_element(By.CSS_SELECTOR, "details.fn")
+    mark = footnote.find_element(By.CSS_SELECTOR, "mark")
+    assert not mark.is_displayed()                       # closed until clicked
+    footnote.find_element(By.CSS_SELECTOR, "summary").click()
+    wait_for(mark.is_displayed, timeout=5)
+    assert mark.text == quote
+    passage = footnote.find_element(By.CSS_SELECTOR, ".passage")
+    assert expected.citations[0].title[:30] in passage.text and expected.citations[0].date in passage.text
+    sources = driver.find_element(By.ID, "sources").text
+    assert "Retrieved passages" in sources and "cited as [1]" in sources
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", passage)
+    driver.save_screenshot(str(ARTIFACTS / "chat.png"))
+
+
+def users(driver):
+    from selenium.webdriver.common.by import By
+
+    return [u.text for u in driver.find_elements(By.CSS_SELECTOR, "#chat [data-testid='user']")]
+
+
+def test_two_tabs_ask_at_once_without_mixing(driver, app_url, generator):
+    driver.get(app_url)
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(app_url)
+    second = driver.current_window_handle
+    ask(driver, Q_PL)
+    driver.switch_to.window(first)
+    ask(driver, Q_PL)                                    # waits for the other tab's answer: one model
+    ask(driver, "A gdzie produkuje się drony?")          # asked while answering: queued, not dropped
+    wait_for(lambda: answered(driver, 2), timeout=40)
+    assert users(driver) == [Q_PL, "A gdzie produkuje się drony?"]
+    driver.switch_to.window(second)
+    wait_for(lambda: answered(driver, 1), timeout=10)
+    assert users(driver) == [Q_PL]
+    assert generator.most_at_once == 1
+
+
+def test_stop_then_ask_again_and_hide_the_sources(driver, app_url, generator):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    generator.delay = 0.3                                           # time to press Stop mid-answer
+    driver.get(app_url)
+    ask(driver, Q_PL)
+    wait_for(lambda: bots(driver) and bots(driver)[0].text.startswith("Rosja"))
+    driver.find_element(By.ID, "stop").click()
+    wait_for(lambda: "(stopped)" in bots(driver)[0].text, timeout=5)
+    time.sleep(0.5)
+    words = generator.words
+    time.sleep(1)
+    assert generator.words == words < len(REPLY.split())           # the model stopped, not just the display
+
+    driver.find_element(By.CSS_SELECTOR, "#question textarea").send_keys(Keys.ENTER)   # empty: ignored
+    time.sleep(0.5)
+    assert users(driver) == [Q_PL]
+
+    generator.delay = 0.01
+    ask(driver, Q_PL)
+    wait_for(lambda: len(bots(driver)) == 2 and bots(driver)[1].find_elements(By.CSS_SELECTOR, "details.fn"))
+    assert "Retrieved passages" in driver.find_element(By.ID, "sources").text
+    driver.find_element(By.CSS_SELECTOR, "#settings button").click()
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#show-sources input").is_displayed(), timeout=5)
+    driver.find_element(By.CSS_SELECTOR, "#show-sources input").click()
+    wait_for(lambda: driver.find_element(By.ID, "sources").text.strip() == "", timeout=5)
