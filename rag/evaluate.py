@@ -28,6 +28,23 @@ def configuration_name(s: Settings) -> str:
         (f"-{flags}" if flags else "")
 
 
+# modules whose code decides what an answer is; scoring code (metrics, this file) is left out so
+# that re-scoring reuses cached generations
+_GENERATING = ("articles", "chunking", "citations", "config", "embedders", "generators", "index", "language",
+               "lexical", "models", "pipeline", "prompt", "retrieve", "support", "types")
+
+
+def pipeline_fingerprint(seeds_dir: Path) -> str:
+    """Hash of the generating code and the articles: a change to either regenerates answers."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _GENERATING:
+        h.update((here / f"{name}.py").read_bytes())
+    for path in sorted(Path(seeds_dir).glob("*.txt")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def load_items(path: Path) -> list[dict]:
     if not path.is_file():
         raise BadInput(f"no eval set at {path}")
@@ -68,7 +85,8 @@ def calibrate(judge, path: Path) -> dict:
 
 
 def generate(pipeline, items: list[dict], cache_path: Path, config: str, progress=True) -> list[dict]:
-    """Answer JSON per item, from the cache when the (question, configuration) was answered before."""
+    """Answer JSON per item, from the cache when the (question, configuration) was answered before.
+    `config` includes the pipeline fingerprint, so changed code never reuses old answers."""
     from tqdm import tqdm
 
     cache: dict[str, dict] = {}
@@ -216,11 +234,12 @@ def main(args, settings: Settings) -> int:
         items = items[: args.limit]
     name = configuration_name(settings)
     index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
-    answers = generate(pipeline, items, out_dir / "cache" / f"{name}.jsonl", name)
+    fingerprint = pipeline_fingerprint(settings.seeds_dir)
+    answers = generate(pipeline, items, out_dir / "cache" / f"{name}.jsonl", f"{name}\0{fingerprint}")
     articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
     chunks = {c.id: (c.article_id, c.start, c.end) for c in index.chunks}
     result = score(items, answers, articles, chunks, judge)
-    result.update({"configuration": name, "judge": judge.id, "calibration": cal,
+    result.update({"configuration": name, "pipeline_fingerprint": fingerprint, "judge": judge.id, "calibration": cal,
                    "settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"},
                    "limit": args.limit})
     suffix = f"-limit{args.limit}" if args.limit else ""
