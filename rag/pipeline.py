@@ -92,6 +92,15 @@ class Pipeline:
             raise BadInput("the question is empty: type a question")
         return question
 
+    @staticmethod
+    def validate_k(k, default: int | None = None, most: int = 20):
+        """None means the configured k; anything else must be a whole number from 1 to `most`."""
+        if k is None:
+            return default
+        if isinstance(k, bool) or not float(k).is_integer() or not 1 <= int(k) <= most:
+            raise BadInput(f"the number of passages must be a whole number from 1 to {most}, got {k!r}")
+        return int(k)
+
     def ask(self, question: str, k: int | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
         for event in self.stream(question, k=k, history=history):
             if event.kind == "answer":
@@ -102,7 +111,7 @@ class Pipeline:
                history: list[tuple[str, str]] | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         question = self.validate(question)
-        k = k or self.settings.k
+        k = self.validate_k(k, self.settings.k)
         language = detect(question)
         index = self.index()
 

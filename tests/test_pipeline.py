@@ -79,3 +79,13 @@ def test_prompt_is_cut_to_budget(make_pipeline):
     user = p.generator.prompts[0][1]["content"]
     passages = user.split("\n\nQuestion:")[0]
     assert len(passages.split()) <= 120 + 6 * 2      # budget plus dates and markers
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.7, 21, True])
+def test_bad_k_is_refused(make_pipeline, k):
+    with pytest.raises(BadInput, match="number of passages"):
+        make_pipeline().ask("Ilu pracowników?", k=k)
+
+
+def test_whole_float_k_is_accepted(make_pipeline):
+    assert len(make_pipeline(["NO ANSWER"]).ask("Ilu pracowników?", k=2.0).passages) <= 2

@@ -169,9 +169,11 @@ class Chat:
         """One question, no history: the API endpoint."""
         pipeline = self.pipeline(profile)
         result = None
-        for event in _in_own_thread(pipeline.stream(question, k=int(k) if k else None), threading.Event()):
+        for event in _in_own_thread(pipeline.stream(question, k=k), threading.Event()):
             if event.kind == "answer":
                 result = event.answer
+        if result is None:
+            raise RagError("the pipeline ended without an answer")
         return result
 
 
@@ -204,8 +206,12 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
         """Answer one question from the articles; returns the answer with citations and passages as JSON."""
         try:
             return chat.answer(question, k, profile).to_json()
-        except RagError as exc:
-            raise gr.Error(str(exc)) from None
+        except RagError as exc:        # the user's mistake: a message, not a traceback in the server log
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:       # a bug: the details go to the server log, not to the caller
+            log.exception("chat API failed")
+            raise gr.Error(f"unexpected error ({type(exc).__name__}); see the server log",
+                           print_exception=False) from None
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as app:   # local and private: no analytics
         gr.HTML(f"<style>{CSS}</style>")
