@@ -114,7 +114,7 @@ def bench_pipeline(settings: Settings, questions: list[str]) -> dict:
 
     t = time.perf_counter()
     generator = get_generator(settings.llm, settings.cache_dir, settings.llm_sha256, settings.n_ctx,
-                              settings.n_threads, settings.temperature)
+                              settings.n_threads, settings.temperature, settings.state_cache_mb)
     generator.llm   # load now
     out["llm_load_s"] = time.perf_counter() - t
     out["prompt_tokens_per_s"] = prompt_speed(generator.llm)

@@ -38,6 +38,7 @@ class Settings:
     n_threads: int = 0              # 0: all physical cores
     max_tokens: int = 256
     temperature: float = 0.0
+    state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 150        # tokens of passage text in the prompt: measured, README "Levers"
     # answering policy
     verify_citations: bool = True

@@ -36,8 +36,10 @@ def physical_cores() -> int:
 
 
 class LlamaCppGenerator:
-    def __init__(self, path: Path, spec: str, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0):
+    def __init__(self, path: Path, spec: str, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
+                 state_cache_mb: int = 256):
         self.path = str(path)
+        self.state_cache_mb = state_cache_mb
         self.id = spec
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
@@ -59,11 +61,17 @@ class LlamaCppGenerator:
                 except ImportError:
                     raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from None
                 try:
-                    self._llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                      n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                    llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                n_threads_batch=self.n_threads, n_batch=512, verbose=False)
                 except Exception as exc:
                     raise ModelError(f"cannot load {self.path} ({exc}): the file may be damaged; "
                                      "delete it so it is joined or downloaded again") from None
+                if self.state_cache_mb:
+                    # llama.cpp keeps one sequence in context: a query-translation call evicts the
+                    # answer prompt's system prefix. Saved states bring the longest matching prefix back.
+                    from llama_cpp import LlamaRAMCache
+                    llm.set_cache(LlamaRAMCache(capacity_bytes=self.state_cache_mb << 20))
+                self._llm = llm
         return self._llm
 
     def count_tokens(self, text: str) -> int:
@@ -95,13 +103,14 @@ _CACHE_LOCK = threading.Lock()
 
 
 def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 4096, n_threads: int = 0,
-                  temperature: float = 0.0) -> Generator:
+                  temperature: float = 0.0, state_cache_mb: int = 256) -> Generator:
     """The process-wide generator for a spec; the model file is resolved now, loaded on first use."""
     from .models import resolve_llm
 
-    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature)
+    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb)
     with _CACHE_LOCK:
         if key not in _CACHE:
             path = resolve_llm(spec, cache_dir, sha256)
-            _CACHE[key] = LlamaCppGenerator(path, spec, n_ctx=n_ctx, n_threads=n_threads, temperature=temperature)
+            _CACHE[key] = LlamaCppGenerator(path, spec, n_ctx=n_ctx, n_threads=n_threads, temperature=temperature,
+                                            state_cache_mb=state_cache_mb)
         return _CACHE[key]

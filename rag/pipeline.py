@@ -59,7 +59,8 @@ class Pipeline:
     def generator(self) -> Generator:
         if self._generator is None:
             s = self.settings
-            self._generator = get_generator(s.llm, s.cache_dir, s.llm_sha256, s.n_ctx, s.n_threads, s.temperature)
+            self._generator = get_generator(s.llm, s.cache_dir, s.llm_sha256, s.n_ctx, s.n_threads, s.temperature,
+                                            s.state_cache_mb)
         return self._generator
 
     @property
@@ -148,7 +149,7 @@ class Pipeline:
         usage = Usage(*self.generator.last_usage())
         text = "".join(raw).strip()
 
-        answer_text, citations, refused = self._check(text, language, passages)
+        answer_text, citations, refused = self._check(text, language, passages, question)
         yield Event("answer", answer=self._finish(question, language, answer_text, refused, citations, passages,
                                                   timings, usage, t0, retrieval_query, queries, ranking))
 
@@ -200,7 +201,8 @@ class Pipeline:
             pruned.pop()
         return pruned
 
-    def _check(self, text: str, language: str, passages: list[Passage]) -> tuple[str, list[Citation], bool]:
+    def _check(self, text: str, language: str, passages: list[Passage],
+               question: str = "") -> tuple[str, list[Citation], bool]:
         """Citations from markers; with verification on, each sentence's citations are checked
         against the passages and moved to a supporting passage or marked unsupported."""
         if not text or _REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
@@ -214,9 +216,9 @@ class Pipeline:
             if not claim or _REFUSAL_PATTERNS.search(claim):
                 continue
             cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
-            supported = [n for n in cited if self.judge.supports(claim, passages[n - 1].chunk.text)]
+            supported = [n for n in cited if self.judge.supports(claim, passages[n - 1].chunk.text, question)]
             if not supported:
-                scored = [(self.judge.score(claim, p.chunk.text), p.rank) for p in passages]
+                scored = [(self.judge.score(claim, p.chunk.text, question), p.rank) for p in passages]
                 best_score, best = max(scored)
                 if best_score >= getattr(self.judge, "threshold", 0.5):
                     supported = [best]

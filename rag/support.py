@@ -29,9 +29,10 @@ _NUM = re.compile(r"\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand
 class Judge(Protocol):
     id: str
 
-    def score(self, sentence: str, evidence: str) -> float: ...   # higher = more supported
+    # `question`: the question being answered, for judges that let its words count as known
+    def score(self, sentence: str, evidence: str, question: str = "") -> float: ...   # higher = more supported
 
-    def supports(self, sentence: str, evidence: str) -> bool: ...
+    def supports(self, sentence: str, evidence: str, question: str = "") -> bool: ...
 
 
 def numbers(text: str) -> set[float]:
@@ -59,7 +60,7 @@ class SimilarityJudge:
     def __init__(self, embedder, threshold: float = 0.525):
         self.embedder, self.threshold = embedder, threshold
 
-    def score(self, sentence: str, evidence: str) -> float:
+    def score(self, sentence: str, evidence: str, question: str = "") -> float:
         claimed = numbers(sentence)
         if claimed and not claimed <= numbers(evidence):
             return 0.0
@@ -68,7 +69,7 @@ class SimilarityJudge:
         vecs = self.embedder.embed_passages([sentence, evidence, *pieces])
         return float(np.max(vecs[1:] @ vecs[0]))
 
-    def supports(self, sentence: str, evidence: str) -> bool:
+    def supports(self, sentence: str, evidence: str, question: str = "") -> bool:
         return self.score(sentence, evidence) >= self.threshold
 
 
@@ -115,15 +116,17 @@ def containment(sentence: str, evidence: str) -> float:
 class GateJudge:
     id = "gate"
 
-    def __init__(self, embedder, semantic: float = 0.30, contained: float = 0.5, names_share: float = 0.5):
+    def __init__(self, embedder, semantic: float = 0.30, contained: float = 0.5, names_share: float = 0.75):
         self.similarity = SimilarityJudge(embedder, threshold=semantic)
         self.contained, self.names_share = contained, names_share
         self.threshold = 0.5
 
-    def score(self, sentence: str, evidence: str) -> float:
+    def score(self, sentence: str, evidence: str, question: str = "") -> float:
+        """Names the question itself uses count as known: an English answer repeats "Russia" from
+        the question, which Polish passages spell "Rosja"."""
         wanted = names(sentence)
         if wanted:
-            found = {_translit(w)[:4] for w in _WORD.findall(evidence)}
+            found = {_translit(w)[:4] for w in _WORD.findall(evidence + " " + question)}
             if len(wanted & found) / len(wanted) < self.names_share:
                 return 0.0
         semantic = self.similarity.score(sentence, evidence)     # 0.0 when a number is missing
@@ -132,8 +135,8 @@ class GateJudge:
         passed = semantic >= self.similarity.threshold or containment(sentence, evidence) >= self.contained
         return 0.5 + semantic / 2 if passed else semantic / 2
 
-    def supports(self, sentence: str, evidence: str) -> bool:
-        return self.score(sentence, evidence) >= self.threshold
+    def supports(self, sentence: str, evidence: str, question: str = "") -> bool:
+        return self.score(sentence, evidence, question) >= self.threshold
 
 
 class NLIJudge:
@@ -144,7 +147,7 @@ class NLIJudge:
         self.model_name, self.threshold = model, threshold
         self._model = None
 
-    def score(self, sentence: str, evidence: str) -> float:
+    def score(self, sentence: str, evidence: str, question: str = "") -> float:
         if self._model is None:
             from sentence_transformers import CrossEncoder
             self._model = CrossEncoder(self.model_name, device="cpu")
@@ -154,5 +157,5 @@ class NLIJudge:
         labels = {v.lower(): k for k, v in self._model.model.config.id2label.items()}
         return float(probs[labels.get("entailment", 0)])
 
-    def supports(self, sentence: str, evidence: str) -> bool:
+    def supports(self, sentence: str, evidence: str, question: str = "") -> bool:
         return self.score(sentence, evidence) >= self.threshold
