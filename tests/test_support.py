@@ -1,0 +1,43 @@
+"""Support judges: the numbers and names gates, worked examples."""
+from rag.support import GateJudge, SimilarityJudge, containment, names, numbers
+
+from .fakes import WordOverlapEmbedder
+
+PASSAGE = ("Szef HUR, generał Kyryło Budanow, oświadczył, że Korea Północna zaspokaja już około 40% "
+           "zapotrzebowania rosyjskiej armii na amunicję. Rosja zatrudni 12 tys. pracowników w Tatarstanie.")
+
+
+def test_numbers_read_polish_and_english_forms():
+    assert numbers("12 tys. osób") == numbers("12,000 people") == numbers("12 000 ludzi") == {12000.0}
+
+
+def test_names_are_transliterated_and_skip_acronyms():
+    assert names("Then Budanov of HUR met Shoigu") == {"buda", "szoj"}
+
+
+def test_containment_is_per_sentence():
+    assert containment("Rosja zatrudni pracowników w Tatarstanie", PASSAGE) == 1.0
+    assert containment("Budanow zatrudni pracowników", PASSAGE) < 1.0
+
+
+def test_gate_rejects_names_and_numbers_no_passage_holds():
+    judge = GateJudge(WordOverlapEmbedder())
+    assert judge.supports("Szef HUR to generał Budanow", PASSAGE)
+    assert not judge.supports("Szefem HUR jest generał Jurij Zmejko", PASSAGE)        # own knowledge
+    assert not judge.supports("Rosja zatrudni 20 tys. pracowników w Tatarstanie", PASSAGE)   # wrong number
+    assert not judge.supports("The capital of Australia is Canberra", PASSAGE)
+
+
+def test_gate_lets_the_questions_own_names_count():
+    judge = GateJudge(WordOverlapEmbedder())
+    claim = "Next year Russia will hire 12,000 workers in Tatarstan"
+    question = "How many workers will Russia hire in Tatarstan?"
+    # "Russia" is "Rosja" in the passage; the question used it first, so it is not made up
+    assert judge.score(claim, PASSAGE) == 0.0
+    assert judge.score(claim, PASSAGE, question) > 0.0
+
+
+def test_similarity_judge_needs_every_number():
+    judge = SimilarityJudge(WordOverlapEmbedder(), threshold=0.1)
+    assert judge.supports("Rosja zatrudni 12 tys. pracowników", PASSAGE)
+    assert not judge.supports("Rosja zatrudni 13 tys. pracowników", PASSAGE)
