@@ -28,6 +28,7 @@ class Settings:
     # chunking (part of the index manifest: changing it rebuilds the index)
     chunk_size: int = 1500          # measured: README, "Retrieval"
     chunk_overlap: int = 250
+    index_type: str = "auto"        # "flat" (exact), "hnsw" (approximate), "auto": by corpus size (README)
     # retrieval
     k: int = 4                      # passages shown to the model
     candidates: int = 20            # depth of each retriever before fusion

@@ -45,9 +45,24 @@ def corpus_hash(articles: list[Article]) -> str:
     return h.hexdigest()
 
 
-def expected_manifest(embedder_id: str, chunk_size: int, chunk_overlap: int, articles: list[Article]) -> dict:
+# Exact search stays under the 30 ms retrieval budget up to about this many chunks on 2 cores;
+# beyond it HNSW is used (measured with `rag bench --scale`, README "Scale").
+HNSW_FROM_CHUNKS = 300_000
+
+
+def resolve_index_type(index_type: str, count: int) -> str:
+    if index_type == "auto":
+        return "hnsw" if count >= HNSW_FROM_CHUNKS else "flat"
+    if index_type not in ("flat", "hnsw"):
+        raise RagError(f"unknown index type {index_type!r}: use 'auto', 'flat' or 'hnsw'")
+    return index_type
+
+
+def expected_manifest(embedder_id: str, chunk_size: int, chunk_overlap: int, articles: list[Article],
+                      index_type: str = "auto") -> dict:
     return {
         "format_version": FORMAT_VERSION,
+        "index_type_setting": index_type,
         "embedder": embedder_id,
         "chunk_size": chunk_size,
         "chunk_overlap": chunk_overlap,
@@ -122,7 +137,7 @@ def check_manifest(found: dict, wanted: dict) -> None:
     if found.get("embedder") != wanted["embedder"]:
         raise IndexStale(f"the index was built with embedder {found.get('embedder')!r}, "
                          f"the settings ask for {wanted['embedder']!r}")
-    for key in ("chunk_size", "chunk_overlap"):
+    for key in ("chunk_size", "chunk_overlap", "index_type_setting"):
         if found.get(key) != wanted[key]:
             raise IndexStale(f"{key} changed ({found.get(key)} -> {wanted[key]})")
     if found.get("corpus_hash") != wanted["corpus_hash"]:
@@ -137,12 +152,13 @@ def check_manifest(found: dict, wanted: dict) -> None:
 
 def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, chunk_size: int,
                 chunk_overlap: int, previous: Index | None = None, progress: Progress | None = None,
-                index_type: str = "flat") -> Index:
+                index_type: str = "auto") -> Index:
     """Chunk, embed what is new, write a new build folder, then swap it in atomically."""
     import faiss
 
     index_dir = Path(index_dir)
-    wanted = expected_manifest(embedder.id, chunk_size, chunk_overlap, articles)
+    wanted = expected_manifest(embedder.id, chunk_size, chunk_overlap, articles, index_type)
+    # vectors survive a change of index type; not of embedder or chunking
     reusable = previous is not None and all(
         previous.manifest.get(k) == wanted[k] for k in ("format_version", "embedder", "chunk_size", "chunk_overlap"))
 
@@ -175,6 +191,7 @@ def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, ch
 
     matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, 1), dtype=np.float32)
     dim = int(matrix.shape[1])
+    index_type = resolve_index_type(index_type, len(chunks))
     faiss_index = make_faiss_index(dim, len(chunks), index_type)
     if len(chunks):
         if not faiss_index.is_trained:
@@ -208,7 +225,7 @@ def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, ch
 
 
 def make_faiss_index(dim: int, count: int, index_type: str):
-    """'flat' (exact) or 'hnsw' (graph, approximate): see the README for where each wins."""
+    """'flat' (exact) or 'hnsw' (graph, approximate; `resolve_index_type` picks)."""
     import faiss
 
     if index_type == "hnsw":
@@ -216,8 +233,6 @@ def make_faiss_index(dim: int, count: int, index_type: str):
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = 64
         return index
-    if index_type != "flat":
-        raise RagError(f"unknown index type {index_type!r}: use 'flat' or 'hnsw'")
     return faiss.IndexFlatIP(dim)
 
 
@@ -230,9 +245,10 @@ def _remove_old_builds(index_dir: Path, keep: str) -> None:
 
 
 def open_index(index_dir: Path, articles: list[Article], embedder: Embedder, chunk_size: int, chunk_overlap: int,
-               rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None) -> Index:
+               rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None,
+               index_type: str = "auto") -> Index:
     """The usable index for these articles and settings: loaded if it matches, else (re)built."""
-    wanted = expected_manifest(embedder.id, chunk_size, chunk_overlap, articles)
+    wanted = expected_manifest(embedder.id, chunk_size, chunk_overlap, articles, index_type)
     previous = None
     try:
         previous = load_index(index_dir)
@@ -245,4 +261,5 @@ def open_index(index_dir: Path, articles: list[Article], embedder: Embedder, chu
         reason = str(exc)
     if notify:
         notify(f"building the index in {index_dir}: {reason}")
-    return build_index(index_dir, articles, embedder, chunk_size, chunk_overlap, previous=previous, progress=progress)
+    return build_index(index_dir, articles, embedder, chunk_size, chunk_overlap, previous=previous, progress=progress,
+                       index_type=index_type)

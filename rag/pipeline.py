@@ -78,7 +78,8 @@ class Pipeline:
             if self._index is None or rebuild:
                 s = self.settings
                 self._index = open_index(s.index_dir, load_articles(s.seeds_dir), self.embedder, s.chunk_size,
-                                         s.chunk_overlap, rebuild=rebuild, notify=notify, progress=progress)
+                                         s.chunk_overlap, rebuild=rebuild, notify=notify, progress=progress,
+                                         index_type=s.index_type)
             return self._index
 
     # -- asking ------------------------------------------------------------------------------------

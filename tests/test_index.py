@@ -85,3 +85,16 @@ def test_build_killed_halfway_leaves_previous_index(settings, monkeypatch):
     still = load_index(settings.index_dir)
     assert still.manifest["corpus_hash"] == before.manifest["corpus_hash"]
     assert json.loads((still.path / "manifest.json").read_text())["count"] == len(before.chunks)
+
+
+def test_index_type_change_rebuilds_without_embedding_again(settings):
+    emb = WordOverlapEmbedder()
+    flat = _open(settings, emb)
+    assert flat.manifest["index_type"] == "flat"          # "auto" on a small corpus
+    messages = []
+    hnsw = open_index(settings.index_dir, load_articles(settings.seeds_dir), emb, settings.chunk_size,
+                      settings.chunk_overlap, notify=messages.append, index_type="hnsw")
+    assert "index_type_setting changed" in messages[0]
+    assert hnsw.manifest["index_type"] == "hnsw" and hnsw.manifest["embedded"] == 0
+    query = emb.embed_queries(["Tatarstan pracownicy drony"])
+    assert hnsw.dense_search(query, 3)[0][0][0] == flat.dense_search(query, 3)[0][0][0]
