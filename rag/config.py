@@ -33,6 +33,7 @@ class Settings:
     k: int = 4                      # passages shown to the model
     candidates: int = 20            # depth of each retriever before fusion
     rrf_k: int = 60
+    fusion: str = "language"        # RRF weights: "language" (by the question's language) or "equal"
     translate_query: bool = True    # English questions: also retrieve with a Polish rendering of the question
     # generation
     n_ctx: int = 4096

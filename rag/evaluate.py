@@ -23,7 +23,8 @@ MAIN_METRICS = ["hit@5", "mrr@10", "fact_accuracy", "citation_recall", "citation
 def configuration_name(s: Settings) -> str:
     def short(spec: str) -> str:
         return re.sub(r"[^A-Za-z0-9.]+", "-", Path(spec).name if "/" in spec else spec).strip("-")[:40]
-    flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "")
+    flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "") + \
+        ("-eq" if s.fusion == "equal" else "")
     return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
         (f"-{flags}" if flags else "")
 
@@ -137,6 +138,27 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
             "en": aggregate([r for r in rows if r["language"] == "en"]), "items": rows}
 
 
+def retrieval_report(pipeline, items: list[dict], settings: Settings) -> str:
+    """Retrieval metrics only (no answers generated): fast enough to compare chunking and fusion."""
+    from .articles import load_articles
+    from .language import detect
+
+    index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
+    articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
+    rows = {"pl": [], "en": []}
+    for item in items:
+        if not item["answerable"]:
+            continue
+        _, _, retrieval, _ = pipeline.retrieve(item["question"], detect(item["question"]))
+        ranked = [(p.chunk.article_id, p.chunk.start, p.chunk.end) for p in retrieval.passages]
+        rows[item["language"]].append(M.retrieval_scores(ranked, M.gold_spans(item, articles), settings.k))
+    lines = [f"Retrieval, answerable items: {configuration_name(settings)}, fusion={settings.fusion}, "
+             f"{len(index.chunks)} chunks", "", "| metric | pl | en |", "|---|---|---|"]
+    for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall"):
+        lines.append(f"| {key} | {_fmt(M.mean(r[key] for r in rows['pl']))} | {_fmt(M.mean(r[key] for r in rows['en']))} |")
+    return "\n".join(lines)
+
+
 def aggregate(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["answerable"]]
     gen_speed = [r["completion_tokens"] / ((r["total_ms"] - r["ttft_ms"]) / 1000)
@@ -233,6 +255,9 @@ def main(args, settings: Settings) -> int:
     if args.limit:
         items = items[: args.limit]
     name = configuration_name(settings)
+    if getattr(args, "retrieval_only", False):
+        print(retrieval_report(pipeline, items, settings))
+        return 0
     index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
     fingerprint = pipeline_fingerprint(settings.seeds_dir)
     answers = generate(pipeline, items, out_dir / "cache" / f"{name}.jsonl", f"{name}\0{fingerprint}")

@@ -23,7 +23,7 @@ from .generators import Generator, get_generator
 from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
 from .lexical import tokens
-from .retrieve import HybridRetriever
+from .retrieve import HybridRetriever, Retrieval
 from .support import GateJudge, Judge
 from .types import Answer, Citation, Passage, Timings, Usage
 
@@ -115,22 +115,10 @@ class Pipeline:
         question = self.validate(question)
         k = self.validate_k(k, self.settings.k)
         language = detect(question)
-        index = self.index()
-
-        retrieval_query = question
-        if history:
-            retrieval_query = self._complete(prompts.rewrite_messages(question, history), 64) or question
-        translation = None
-        if language == "en" and self.settings.translate_query and not is_other(question):
-            translation = self._complete(prompts.translate_messages(retrieval_query), 64) or None
+        retrieval_query, translation, retrieval, retrieve_ms = self.retrieve(question, language, history)
         queries = [q for q in (retrieval_query, translation) if q]
-
-        t_retrieve = time.perf_counter()
-        retrieval = HybridRetriever(index, self.embedder, self.settings.candidates,
-                                    self.settings.rrf_k).retrieve(retrieval_query, max(k, 10), language, translation)
         ranking = [p.chunk.id for p in retrieval.passages]      # deeper than k, for retrieval metrics
         passages = retrieval.passages[:k]
-        retrieve_ms = (time.perf_counter() - t_retrieve) * 1000
         timings = Timings(retrieve_ms=retrieve_ms)
 
         if not passages:
@@ -155,6 +143,23 @@ class Pipeline:
                                                   timings, usage, t0, retrieval_query, queries, ranking))
 
     # -- steps ---------------------------------------------------------------------------------------
+    def retrieve(self, question: str, language: str, history: list[tuple[str, str]] | None = None,
+                 depth: int = 10) -> tuple[str, str | None, "Retrieval", float]:
+        """(standalone question, Polish translation or None, top-`depth` retrieval, retrieval ms).
+        A follow-up is rewritten with the conversation; an English question is also translated."""
+        index = self.index()
+        retrieval_query = question
+        if history:
+            retrieval_query = self._complete(prompts.rewrite_messages(question, history), 64) or question
+        translation = None
+        if language == "en" and self.settings.translate_query and not is_other(question):
+            translation = self._complete(prompts.translate_messages(retrieval_query), 64) or None
+        t = time.perf_counter()
+        retrieval = HybridRetriever(index, self.embedder, self.settings.candidates, self.settings.rrf_k,
+                                    self.settings.fusion).retrieve(retrieval_query, max(depth, self.settings.k),
+                                                                   language, translation)
+        return retrieval_query, translation, retrieval, (time.perf_counter() - t) * 1000
+
     def _complete(self, messages: list[dict], max_tokens: int) -> str:
         """A short non-streamed completion (query rewriting and translation): first line only."""
         out = "".join(self.generator.stream(messages, max_tokens)).strip()

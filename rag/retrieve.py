@@ -44,16 +44,17 @@ class Retrieval:
 
 
 class HybridRetriever:
-    def __init__(self, index: Index, embedder: Embedder, candidates: int = 20, rrf_k: int = 60):
+    def __init__(self, index: Index, embedder: Embedder, candidates: int = 20, rrf_k: int = 60,
+                 fusion: str = "language"):
         self.index, self.embedder = index, embedder
-        self.candidates, self.rrf_k = candidates, rrf_k
+        self.candidates, self.rrf_k, self.fusion = candidates, rrf_k, fusion
 
     def retrieve(self, question: str, k: int, language: str = "pl", translation: str | None = None) -> Retrieval:
         """Top-k passages for a question; `translation` is its Polish rendering for English questions."""
         dense = self.index.dense_search(self.embedder.embed_queries([question]), self.candidates)[0]
         lexical_query = translation if language == "en" and translation else question
         lexical = self.index.bm25.search(lexical_query, self.candidates)
-        weights = LANGUAGE_WEIGHTS["en" if language == "en" else "pl"]
+        weights = LANGUAGE_WEIGHTS["en" if language == "en" else "pl"] if self.fusion == "language" else (1.0, 1.0)
         ranked_lists = [dense, lexical]
         best_dense = dense[0][1] if dense else 0.0
         best_lexical = lexical[0][1] if lexical else 0.0

@@ -1,0 +1,74 @@
+"""The benchmark runner with fakes: caching, scoring, reports, comparison."""
+import json
+from argparse import Namespace
+
+from rag import evaluate
+
+from .conftest import ROOT
+
+
+def _items(n=6):
+    items = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [i for i in items if i["language"] == "pl"][:n]
+
+
+def test_generations_are_cached_by_question_and_configuration(make_pipeline, tmp_path):
+    p = make_pipeline(reply_fn=lambda m: "NO ANSWER")
+    items = _items(3)
+    cache = tmp_path / "cache.jsonl"
+    first = evaluate.generate(p, items, cache, "conf-a", progress=False)
+    calls = len(p.generator.prompts)
+    again = evaluate.generate(p, items, cache, "conf-a", progress=False)
+    assert again == first and len(p.generator.prompts) == calls       # nothing regenerated
+    evaluate.generate(p, items, cache, "conf-b", progress=False)
+    assert len(p.generator.prompts) == 2 * calls                      # another configuration is new work
+
+
+def test_score_and_report(make_pipeline, tmp_path):
+    from rag.articles import load_articles
+    from rag.support import SimilarityJudge
+
+    p = make_pipeline(reply_fn=lambda m: "NO ANSWER")
+    items = _items(4)
+    answers = evaluate.generate(p, items, tmp_path / "c.jsonl", "x", progress=False)
+    articles = {a.id: a.text for a in load_articles(p.settings.seeds_dir)}
+    chunks = {c.id: (c.article_id, c.start, c.end) for c in p.index().chunks}
+    result = evaluate.score(items, answers, articles, chunks, SimilarityJudge(p.embedder))
+    assert result["overall"]["false_refusal_rate"] == 1.0           # it refused everything
+    assert 0.0 <= result["overall"]["hit@5"] <= 1.0
+    result.update({"configuration": "x", "judge": "similarity", "calibration": {"agreement": 0.8}})
+    md = evaluate.report_markdown("x", result, "x.png")
+    assert "| fact_accuracy |" in md and "![main metrics](x.png)" in md
+    evaluate.plot_metrics("x", result, tmp_path / "x.png")
+    assert (tmp_path / "x.png").stat().st_size > 1000
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(json.dumps(result))
+    table = evaluate.compare(tmp_path, "a", "b")
+    assert "| fact_accuracy | 0.000 | 0.000 | 0.000 |" in table
+
+
+def test_retrieval_only_report(make_pipeline):
+    p = make_pipeline()
+    report = evaluate.retrieval_report(p, _items(6), p.settings)
+    assert "| hit@5 |" in report and p.generator.prompts == []       # Polish items: no model call
+
+
+def test_configuration_name_records_models_and_retrieval(settings):
+    name = evaluate.configuration_name(settings)
+    assert name.startswith("use-multilingual__qwen2.5-coder-1.5b__k4-c1500")
+
+
+def test_calibration_agreement_is_reported(make_pipeline):
+    from rag.support import SimilarityJudge
+
+    cal = evaluate.calibrate(SimilarityJudge(make_pipeline().embedder), ROOT / "eval" / "judge_calibration.jsonl")
+    assert cal["n"] >= 60 and 0.0 <= cal["agreement"] <= 1.0
+    assert cal["true_positive"] + cal["false_positive"] + cal["false_negative"] + cal["true_negative"] == cal["n"]
+
+
+def test_compare_names_what_is_saved(tmp_path):
+    import pytest
+    from rag.errors import BadInput
+
+    with pytest.raises(BadInput, match="no saved results"):
+        evaluate.compare(tmp_path, "a", "b")
