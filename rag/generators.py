@@ -69,8 +69,7 @@ class LlamaCppGenerator:
                 if self.state_cache_mb:
                     # llama.cpp keeps one sequence in context: a query-translation call evicts the
                     # answer prompt's system prefix. Saved states bring the longest matching prefix back.
-                    from llama_cpp import LlamaRAMCache
-                    llm.set_cache(LlamaRAMCache(capacity_bytes=self.state_cache_mb << 20))
+                    llm.set_cache(_state_cache(self.state_cache_mb << 20))
                 self._llm = llm
         return self._llm
 
@@ -96,6 +95,29 @@ class LlamaCppGenerator:
             finally:
                 # llama.cpp's context now holds exactly the prompt plus what was generated
                 self._usage = (max(llm.n_tokens - completion, 0), completion)
+
+
+def _state_cache(capacity_bytes: int):
+    """llama-cpp-python's LlamaRAMCache, holding what its capacity says.
+
+    Each saved state carries a copy of the whole logits buffer (n_batch x vocabulary floats, about
+    300 MB for Qwen2.5) that LlamaRAMCache leaves out of its size: a "256 MB" cache grew past 8 GB.
+    A restored state always has its last prompt token decoded again before sampling
+    (`_requires_eval`), so those logits are never read: one row is kept (it broadcasts back on
+    load_state), and the size counts everything held.
+    """
+    from llama_cpp import LlamaRAMCache
+
+    class TrimmedRAMCache(LlamaRAMCache):
+        @property
+        def cache_size(self):
+            return sum(s.llama_state_size + s.scores.nbytes for s in self.cache_state.values())
+
+        def __setitem__(self, key, value):
+            value.scores = value.scores[-1:].copy()
+            super().__setitem__(key, value)
+
+    return TrimmedRAMCache(capacity_bytes=capacity_bytes)
 
 
 _CACHE: dict[tuple, Generator] = {}
