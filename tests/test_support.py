@@ -41,3 +41,31 @@ def test_similarity_judge_needs_every_number():
     judge = SimilarityJudge(WordOverlapEmbedder(), threshold=0.1)
     assert judge.supports("Rosja zatrudni 12 tys. pracowników", PASSAGE)
     assert not judge.supports("Rosja zatrudni 13 tys. pracowników", PASSAGE)
+
+
+def test_nli_judge_reads_the_entailment_probability(monkeypatch):
+    """The hub NLI path, on a stand-in CrossEncoder (no model can be downloaded here)."""
+    import sys
+    import types
+
+    import numpy as np
+
+    from rag.support import NLIJudge
+
+    class FakeCrossEncoder:
+        def __init__(self, name, device="cpu"):
+            self.model = types.SimpleNamespace(
+                config=types.SimpleNamespace(id2label={0: "entailment", 1: "neutral", 2: "contradiction"}))
+
+        def predict(self, pairs):
+            premise, hypothesis = pairs[0]
+            return np.array([[4.0, 0.0, 0.0]]) if "Budanow" in premise and "Budanov" in hypothesis \
+                else np.array([[0.0, 0.0, 4.0]])
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers",
+                        types.SimpleNamespace(CrossEncoder=FakeCrossEncoder))
+    judge = NLIJudge("someone/xnli-model")
+    assert judge.id == "nli:someone/xnli-model"
+    assert judge.supports("Budanov heads HUR", PASSAGE)
+    assert judge.score("Budanov heads HUR", PASSAGE) > 0.9
+    assert not judge.supports("Zmeyko heads HUR", PASSAGE)
