@@ -36,10 +36,6 @@ def gold_spans(item: dict, articles: dict[str, str]) -> list[tuple[str, tuple[in
     return out
 
 
-def chunk_span(chunk_id: str, chunks: dict[str, tuple[str, int, int]]) -> tuple[str, int, int]:
-    return chunks[chunk_id]
-
-
 def retrieval_scores(ranked: list[tuple[str, int, int]], gold: list[tuple[str, tuple[int, int]]],
                      k_in_prompt: int) -> dict:
     """ranked: [(article id, start, end)] best first. A passage is relevant when it overlaps a gold span.
