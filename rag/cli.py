@@ -69,17 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args):
-    from .config import load_settings
+    """Defaults < file < environment < the chosen profile < command-line flags."""
+    import dataclasses
 
-    overrides = {"llm": getattr(args, "llm", None), "embedder": getattr(args, "embedder", None),
-                 "k": getattr(args, "k", None)}
-    settings = load_settings(overrides)
+    from .config import _coerce, load_settings
+
+    settings = load_settings()
     if getattr(args, "profile", None):
         settings = settings.with_profile(args.profile)
-        settings = load_settings({**{k: v for k, v in overrides.items() if v is not None},
-                                  "llm": overrides["llm"] or settings.llm,
-                                  "embedder": overrides["embedder"] or settings.embedder})
-    return settings
+    flags = {key: getattr(args, key, None) for key in ("llm", "embedder", "k")}
+    return dataclasses.replace(settings, **_coerce({k: v for k, v in flags.items() if v is not None}, "command line"))
 
 
 def _progress_bar(desc: str):

@@ -69,3 +69,13 @@ def test_unknown_model_is_one_clear_error(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["ask", "pytanie?", "--llm", str(tmp_path / "missing.gguf")]) == 1
     assert "model file" in capsys.readouterr().err
+
+
+def test_profile_then_flags(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rag.toml").write_text('[profiles.small]\nllm = "qwen2.5-coder-0.5b"\nprompt_budget = 99\n')
+    args = cli.build_parser().parse_args(["ask", "q", "--profile", "small", "--k", "3"])
+    s = cli._settings(args)
+    assert (s.llm, s.prompt_budget, s.k) == ("qwen2.5-coder-0.5b", 99, 3)
+    args = cli.build_parser().parse_args(["ask", "q", "--profile", "small", "--llm", "x.gguf"])
+    assert cli._settings(args).llm == "x.gguf"
