@@ -30,7 +30,7 @@ class Settings:
     chunk_overlap: int = 250
     index_type: str = "auto"        # "flat" (exact), "hnsw" (approximate), "auto": by corpus size (README)
     # retrieval
-    k: int = 4                      # passages shown to the model
+    k: int = 10                     # passages retrieved; their best sentences make the prompt
     candidates: int = 20            # depth of each retriever before fusion
     rrf_k: int = 60
     fusion: str = "language"        # RRF weights: "language" (by the question's language) or "equal"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_article
+from .chunking import chunk_article, sentence_spans
 from .embedders import Embedder
 from .errors import RagError
 from .lexical import BM25
@@ -78,12 +78,45 @@ class Index:
     vectors: object                 # faiss.Index, row i is chunks[i]
     path: Path | None = None
     _bm25: BM25 | None = field(default=None, repr=False)
+    _sentences: list | None = field(default=None, repr=False)
+    _sentence_bm25: BM25 | None = field(default=None, repr=False)
+    _sentence_vectors: dict = field(default_factory=dict, repr=False)
 
     @property
     def bm25(self) -> BM25:
         if self._bm25 is None:
             self._bm25 = BM25([c.text for c in self.chunks])
         return self._bm25
+
+    # -- sentences, for pruning passages to what the prompt can hold ------------------------------
+    @property
+    def sentences(self) -> dict[str, list[tuple[int, int, int]]]:
+        """chunk id -> [(sentence number, start, end)], offsets into the chunk's text."""
+        if self._sentences is None:
+            out, n = {}, 0
+            for c in self.chunks:
+                spans = sentence_spans(c.text) or [(0, len(c.text))]
+                out[c.id] = [(n + i, s, e) for i, (s, e) in enumerate(spans)]
+                n += len(spans)
+            self._sentences = out
+        return self._sentences
+
+    @property
+    def sentence_bm25(self) -> BM25:
+        """BM25 over single sentences with words cut to 4 characters: its idf says how rare a stem
+        is among sentences, which is what pruning ranks."""
+        if self._sentence_bm25 is None:
+            self._sentence_bm25 = BM25([c.text[s:e] for c in self.chunks for _, s, e in self.sentences[c.id]],
+                                       prefix=4)
+        return self._sentence_bm25
+
+    def sentence_vectors(self, chunk: Chunk, embedder: Embedder) -> np.ndarray:
+        """Passage-side vectors of a chunk's sentences, embedded once per process."""
+        key = (chunk.id, embedder.id)
+        if key not in self._sentence_vectors:
+            self._sentence_vectors[key] = embedder.embed_passages(
+                [chunk.text[s:e] for _, s, e in self.sentences[chunk.id]])
+        return self._sentence_vectors[key]
 
     def article_meta(self, article_id: str) -> dict:
         return self.manifest["articles"].get(article_id, {"title": article_id, "date": None})

@@ -37,18 +37,24 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def tokens(text: str) -> list[str]:
-    return [w[:PREFIX] for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
+def tokens(text: str, prefix: int = PREFIX) -> list[str]:
+    """Folded words without stopwords, cut to `prefix` characters. A 4-character cut also meets
+    short inflected stems ("szef", "szefem" -> "szef") at the price of more false matches.
+
+    >>> tokens("Szef HUR, szefem wywiadu", prefix=4)
+    ['szef', 'hur', 'szef', 'wywi']
+    """
+    return [w[:prefix] for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
 
 
 class BM25:
-    def __init__(self, docs: list[str], k1: float = 1.2, b: float = 0.75):
-        self.k1, self.b = k1, b
+    def __init__(self, docs: list[str], k1: float = 1.2, b: float = 0.75, prefix: int = PREFIX):
+        self.k1, self.b, self.prefix = k1, b, prefix
         self.n = len(docs)
         lengths = np.zeros(self.n, dtype=np.float32)
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)   # token -> [(doc, tf)]
         for i, doc in enumerate(docs):
-            counts = Counter(tokens(doc))
+            counts = Counter(tokens(doc, prefix))
             lengths[i] = sum(counts.values())
             for tok, tf in counts.items():
                 postings[tok].append((i, tf))
@@ -64,7 +70,7 @@ class BM25:
 
     def scores(self, query: str) -> np.ndarray:
         scores = np.zeros(self.n, dtype=np.float32)
-        for tok in set(tokens(query)):
+        for tok in set(tokens(query, self.prefix)):
             if tok not in self.postings:
                 continue
             ids, tf = self.postings[tok]

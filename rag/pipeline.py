@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from . import prompt as prompts
 from .articles import load_articles
-from .chunking import sentence_spans
 from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .config import Settings
 from .embedders import Embedder, get_embedder
@@ -169,22 +170,30 @@ class Pipeline:
         """Prune passages to the sentences that matter, within the prompt budget (tokens).
 
         Prompt processing is most of the time to first token on a CPU, so only the best sentences
-        across all passages are shown, in their original order. A sentence's score: cosine to the
-        question (multilingual, so English questions work), plus twice the idf-weighted share of the
-        question's words it holds (the Polish translation's, for English questions), less a little
-        for lower-ranked passages and for headings. Passages left with no sentence are dropped and
-        the rest renumbered. These choices were measured (README, "Levers").
+        across all retrieved passages are shown, in their original order. A sentence's score:
+        cosine to the question (multilingual, so English questions work), plus the idf-weighted
+        share of the question's words it holds, once with words cut to 6 characters and twice
+        with words cut to 4 (short inflected stems: "szef"/"szefem"), less a little for
+        lower-ranked passages and for headings. For an English question the words are those of
+        its Polish translation, and only words the articles contain count. Passages left with no
+        sentence are dropped and the rest renumbered. Measured: README, "Levers".
         """
         budget, count = self.settings.prompt_budget, self.generator.count_tokens
-        flat = [(i, sp) for i, p in enumerate(passages) for sp in (sentence_spans(p.chunk.text) or [(0, len(p.chunk.text))])]
-        texts = [passages[i].chunk.text[s:e] for i, (s, e) in flat]
-        q = self.embedder.embed_queries(queries)
-        scores = (self.embedder.embed_passages(texts) @ q.T).max(axis=1)
-        bm25 = self.index().bm25
-        wanted = {t: bm25.idf(t) for q_text in queries for t in tokens(q_text)}
-        total = sum(wanted.values()) or 1.0
+        index = self.index()
+        lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
+        flat, texts, vectors = [], [], []
+        for i, p in enumerate(passages):
+            for _, s, e in index.sentences[p.chunk.id]:
+                flat.append((i, (s, e)))
+                texts.append(p.chunk.text[s:e])
+            vectors.append(index.sentence_vectors(p.chunk, self.embedder))
+        scores = (np.vstack(vectors) @ self.embedder.embed_queries(queries).T).max(axis=1)
+        for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)):
+            wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
+            total = sum(wanted.values()) or 1.0
+            for j, text in enumerate(texts):
+                scores[j] += weight * sum(wanted.get(t, 0.0) for t in set(tokens(text, prefix))) / total
         for j, text in enumerate(texts):
-            scores[j] += 2.0 * sum(wanted.get(t, 0.0) for t in set(tokens(text))) / total
             scores[j] -= 0.05 * flat[j][0]
             if not text.rstrip().endswith((".", "!", "?", "”", '"', "…")):
                 scores[j] -= 0.2          # a heading: short on facts

@@ -7,7 +7,7 @@ from rag.errors import BadInput
 
 
 def test_precedence_defaults_file_env_flags(tmp_path):
-    assert load_settings(root=tmp_path, environ={}).k == 4
+    assert load_settings(root=tmp_path, environ={}).k == 10
     (tmp_path / "rag.toml").write_text('k = 6\nchunk_size = 900\nllm = "file.gguf"\n')
     s = load_settings(root=tmp_path, environ={"RAG_K": "7", "RAG_SEEDS_DIR": "/data/seeds"})
     assert (s.k, s.chunk_size, s.llm, s.seeds_dir) == (7, 900, "file.gguf", Path("/data/seeds"))

@@ -55,7 +55,7 @@ def test_retrieval_only_report(make_pipeline):
 
 def test_configuration_name_records_models_and_retrieval(settings):
     name = evaluate.configuration_name(settings)
-    assert name.startswith("use-multilingual__qwen2.5-coder-1.5b__k4-c1500")
+    assert name.startswith("use-multilingual__qwen2.5-coder-1.5b__k10-c1500")
 
 
 def test_calibration_agreement_is_reported(make_pipeline):

@@ -2,6 +2,7 @@ import pytest
 
 from rag.errors import BadInput
 from rag.prompt import REFUSALS, SYSTEM
+from rag.types import Passage
 
 A1 = "001_345fe1ab6c1f8ba1"
 Q_PL = "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?"
@@ -92,3 +93,16 @@ def test_bad_k_is_refused(make_pipeline, k):
 
 def test_whole_float_k_is_accepted(make_pipeline):
     assert len(make_pipeline(["NO ANSWER"]).ask("Ilu pracowników?", k=2.0).passages) <= 2
+
+
+def test_a_short_stem_in_a_lower_ranked_passage_reaches_the_prompt(make_pipeline):
+    # "szefem" in the translation meets "Szef HUR, generał Kyryło Budanow" only through 4-character stems
+    p = make_pipeline(prompt_budget=100)
+    chunks = p.index().chunks
+    last = next(c for c in chunks if "Szef HUR" in c.text)
+    others = [c for c in chunks if c.article_id == last.article_id and c is not last]
+    passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
+                for r, c in enumerate(others + [last], start=1)]
+    pruned = p._fit_budget(passages, ["Who heads Ukraine's military intelligence (HUR)?",
+                                      "Kto jest szefem wywiadu wojskowego Ukrainy (HUR)?"])
+    assert any("Szef HUR, generał Kyryło Budanow" in x.text for x in pruned)

@@ -64,6 +64,16 @@ def test_cli_json_answers_an_english_question_over_polish_text(real, capsys, mon
     assert out["models"]["llm_file"].endswith(".gguf")
 
 
+def test_cli_json_names_the_head_of_ukrainian_military_intelligence(real, capsys, monkeypatch):
+    # the name sits in an aside of a sentence about ammunition, in a chunk ranked low for this question
+    monkeypatch.setattr(cli, "_pipeline", lambda args: real)
+    assert cli.main(["ask", "--json", "Who heads Ukraine's military intelligence (HUR)?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert not out["refused"] and ("Budanow" in out["answer"] or "Budanov" in out["answer"])
+    cited = [c for c in out["citations"] if c["article_id"] == A1]
+    assert cited and any("Budanow" in c["quote"] for c in cited)
+
+
 def test_local_gguf_path_and_hash_check(real, tmp_path):
     joined = resolve_llm("qwen2.5-coder-1.5b", real.settings.cache_dir)
     local = tmp_path / "model.gguf"
