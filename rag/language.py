@@ -1,10 +1,13 @@
 """Tell Polish from English (the two languages answers are written in), and clean question text.
 
-Detection counts Polish diacritics and common function words of each language; ties go to
-English. Other languages are answered in English (`detect` reports them through `is_other`).
+Detection counts Polish diacritics in lower-case words (a name such as "Kyryło Budanow" in an
+English sentence says nothing about its language) and common function words of each language;
+ties go to English. Other languages are answered in English (`detect` reports them through `is_other`).
 
     >>> detect("Ilu żołnierzy wysłała Korea Północna?"), detect("How many soldiers were sent?")
     ('pl', 'en')
+    >>> detect("Generał Kyryło Budanow heads Ukraine's military intelligence (HUR).")
+    'en'
 """
 from __future__ import annotations
 
@@ -22,8 +25,9 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def _scores(text: str) -> tuple[float, float, int]:
-    words = [w.lower() for w in _WORD.findall(text)]
-    pl = sum(w in _PL_WORDS for w in words) + 2 * sum(c in _PL_CHARS for c in text)
+    found = _WORD.findall(text)
+    words = [w.lower() for w in found]
+    pl = sum(w in _PL_WORDS for w in words) + 2 * sum(c in _PL_CHARS for w in found if w[0].islower() for c in w)
     en = sum(w in _EN_WORDS for w in words)
     return pl, en, len(words)
 
