@@ -35,6 +35,8 @@ class Settings:
     rrf_k: int = 60
     fusion: str = "language"        # RRF weights: "language" (by the question's language) or "equal"
     translate_query: bool = True    # English questions: also retrieve with a Polish rendering of the question
+    bridge_words: int = 0           # English questions: add the articles' closest words per question word (0: off)
+    bridge_similarity: float = 0.7  # ... when at least this close (cosine): measured, README "Levers"
     # generation
     n_ctx: int = 4096
     n_threads: int = 0              # 0: all physical cores

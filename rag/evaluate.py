@@ -25,8 +25,9 @@ def configuration_name(s: Settings) -> str:
         return re.sub(r"[^A-Za-z0-9.]+", "-", Path(spec).name if "/" in spec else spec).strip("-")[:40]
     flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "") + \
         ("-eq" if s.fusion == "equal" else "")
+    bridge = f"-w{s.bridge_words}s{s.bridge_similarity:g}" if s.bridge_words else ""
     return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
-        (f"-{flags}" if flags else "")
+        bridge + (f"-{flags}" if flags else "")
 
 
 # modules whose code decides what an answer is; scoring code (metrics, this file) is left out so

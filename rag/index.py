@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from .lexical import BM25
 from .types import Article, Chunk
 
 FORMAT_VERSION = 1
+_LETTERS = re.compile(r"[^\W\d_]{3,}")
 Progress = Callable[[int, int], None]      # (done, total) chunks embedded
 Notify = Callable[[str], None]
 
@@ -81,6 +83,7 @@ class Index:
     _sentences: list | None = field(default=None, repr=False)
     _sentence_bm25: BM25 | None = field(default=None, repr=False)
     _sentence_vectors: dict = field(default_factory=dict, repr=False)
+    _vocabulary: dict = field(default_factory=dict, repr=False)
 
     @property
     def bm25(self) -> BM25:
@@ -109,6 +112,15 @@ class Index:
             self._sentence_bm25 = BM25([c.text[s:e] for c in self.chunks for _, s, e in self.sentences[c.id]],
                                        prefix=4)
         return self._sentence_bm25
+
+    def vocabulary(self, embedder: Embedder) -> tuple[list[str], np.ndarray]:
+        """The articles' distinct words (lower case, 3+ letters) and their passage-side vectors,
+        embedded once per process: the bridge from an English question's words to Polish ones."""
+        if embedder.id not in self._vocabulary:
+            words = sorted({w.lower() for c in self.chunks for w in _LETTERS.findall(c.text)})
+            vectors = embedder.embed_passages(words) if words else np.zeros((0, self.manifest.get("dim", 1)), np.float32)
+            self._vocabulary[embedder.id] = (words, vectors)
+        return self._vocabulary[embedder.id]
 
     def sentence_vectors(self, chunk: Chunk, embedder: Embedder) -> np.ndarray:
         """Passage-side vectors of a chunk's sentences, embedded once per process."""

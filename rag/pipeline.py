@@ -24,7 +24,7 @@ from .generators import Generator, get_generator
 from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
 from .lexical import tokens
-from .retrieve import HybridRetriever, Retrieval
+from .retrieve import HybridRetriever, Retrieval, bridge_words
 from .support import GateJudge, Judge
 from .types import Answer, Citation, Passage, Timings, Usage
 
@@ -146,8 +146,10 @@ class Pipeline:
     # -- steps ---------------------------------------------------------------------------------------
     def retrieve(self, question: str, language: str, history: list[tuple[str, str]] | None = None,
                  depth: int = 10) -> tuple[str, str | None, "Retrieval", float]:
-        """(standalone question, Polish translation or None, top-`depth` retrieval, retrieval ms).
-        A follow-up is rewritten with the conversation; an English question is also translated."""
+        """(standalone question, Polish search words or None, top-`depth` retrieval, retrieval ms).
+        A follow-up is rewritten with the conversation. An English question is also translated,
+        and the articles' words closest to its words are added (`bridge_words`); BM25 and the
+        prompt's sentence choice use those Polish words."""
         index = self.index()
         retrieval_query = question
         if history:
@@ -156,6 +158,10 @@ class Pipeline:
         if language == "en" and self.settings.translate_query and not is_other(question):
             translation = self._complete(prompts.translate_messages(retrieval_query), 64) or None
         t = time.perf_counter()
+        if language == "en" and self.settings.bridge_words > 0 and not is_other(question):
+            bridged = bridge_words(retrieval_query, index, self.embedder, self.settings.bridge_words,
+                                   self.settings.bridge_similarity)
+            translation = " ".join([translation or "", *bridged]).strip() or None
         retrieval = HybridRetriever(index, self.embedder, self.settings.candidates, self.settings.rrf_k,
                                     self.settings.fusion).retrieve(retrieval_query, max(depth, self.settings.k),
                                                                    language, translation)

@@ -5,18 +5,25 @@ RRF needs no score calibration between retrievers, which matters here: cosine si
 multilingual encoder and BM25 sums live on unrelated scales. The weights depend on the question's
 language, as measured on the eval set (README, "Retrieval"): BM25 is the strong retriever for Polish
 questions over Polish text, the multilingual encoder for English ones, where BM25 runs on the
-question's Polish translation instead (English words rarely match Polish text).
+question's Polish translation instead (English words rarely match Polish text). `bridge_words`
+can add the articles' own words closest to the question's words by the multilingual encoder
+("heads" -> "szef", "grateful" -> "wdzięczna"); off by default: it put more facts into the
+prompt but the answers did not gain (README, "Levers").
 
     >>> rrf([[("a", 1.0), ("b", .5)], [("b", 9.), ("c", 3.)]], rrf_k=60)[0][0]
     'b'
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from .embedders import Embedder
 from .index import Index
+from .lexical import STOPWORDS
 from .types import Passage
 
 
@@ -34,6 +41,29 @@ def rrf(ranked_lists: list[list[tuple[object, float]]], rrf_k: int = 60,
             fused[key] += weight / (rrf_k + rank)
             order.setdefault(key, len(order))
     return sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+_QUESTION_WORD = re.compile(r"[^\W\d_]{3,}")
+_MORE_STOPWORDS = frozenset("many much per their there them they will would could should can".split())
+
+
+def bridge_words(question: str, index: Index, embedder: Embedder, per_word: int = 1,
+                 min_similarity: float = 0.7) -> list[str]:
+    """The articles' words closest to each content word of the question (at most `per_word`
+    each, cosine >= `min_similarity`): Polish search terms for an English question, found by the
+    encoder alone. Measured on the eval set (README, "Levers")."""
+    asked = [w for w in dict.fromkeys(w.lower() for w in _QUESTION_WORD.findall(question))
+             if w not in STOPWORDS and w not in _MORE_STOPWORDS]
+    words, vectors = index.vocabulary(embedder)
+    if not asked or not words or per_word < 1:
+        return []
+    sims = embedder.embed_queries(asked) @ vectors.T
+    found: dict[str, None] = {}
+    for row in sims:
+        for i in np.argsort(-row)[:per_word]:
+            if row[i] >= min_similarity:
+                found[words[i]] = None
+    return list(found)
 
 
 @dataclass

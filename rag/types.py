@@ -75,7 +75,7 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     models: dict = field(default_factory=dict)    # {"embedder", "llm", "llm_file"}
     retrieval_query: str | None = None            # the standalone question used for retrieval, when rewritten
-    translation: str | None = None                # Polish rendering of an English question, used by BM25
+    translation: str | None = None                # Polish search words of an English question (BM25, pruning)
     ranking: list[str] = field(default_factory=list)   # retrieved chunk ids, best first, deeper than k
 
     def to_json(self) -> dict:

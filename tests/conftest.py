@@ -23,7 +23,7 @@ def seeds(tmp_path) -> Path:
 @pytest.fixture
 def settings(tmp_path, seeds) -> Settings:
     return Settings(seeds_dir=seeds, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache",
-                    translate_query=False)
+                    translate_query=False, bridge_words=0)
 
 
 @pytest.fixture

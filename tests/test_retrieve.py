@@ -30,3 +30,42 @@ def test_hybrid_retrieval_finds_the_right_article(make_pipeline):
     r = HybridRetriever(p.index(), p.embedder).retrieve("Ilu pracowników z Korei Północnej ma zatrudnić Rosja w Tatarstanie?", 4)
     assert r.passages[0].chunk.article_id == "001_345fe1ab6c1f8ba1"
     assert [p.rank for p in r.passages] == [1, 2, 3, 4]
+
+
+class _SynonymEmbedder:
+    """Words of one group share a vector; every other word gets its own random direction."""
+    id, dim = "synonyms", 256
+    GROUPS = [{"heads", "szef"}, {"intelligence", "wywiadu", "wywiad"}]
+
+    def _vec(self, text):
+        import hashlib
+
+        import numpy as np
+        word = text.lower()
+        key = next((min(g) for g in self.GROUPS if word in g), word)
+        seed = int(hashlib.md5(key.encode()).hexdigest(), 16) % 2**32
+        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_queries(self, texts):
+        import numpy as np
+        return np.vstack([self._vec(t) for t in texts])
+
+    embed_passages = embed_queries
+
+
+def test_bridge_words_are_the_articles_words_closest_to_the_question_words(make_pipeline):
+    from rag.retrieve import bridge_words
+
+    index = make_pipeline().index()
+    found = bridge_words("Who heads the military intelligence?", index, _SynonymEmbedder(), per_word=2)
+    assert "szef" in found and {"wywiadu", "wywiad"} & set(found)
+    assert "who" not in found and "the" not in found                    # stopwords are never bridged
+    assert bridge_words("Who heads it?", index, _SynonymEmbedder(), per_word=0) == []
+
+
+def test_english_question_gets_bridged_polish_search_words(make_pipeline):
+    p = make_pipeline(["NO ANSWER"], bridge_words=1)
+    p._embedder = _SynonymEmbedder()
+    answer = p.ask("Who heads the intelligence?")
+    assert answer.translation and "szef" in answer.translation.split()
