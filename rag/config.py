@@ -43,7 +43,7 @@ class Settings:
     max_tokens: int = 256
     temperature: float = 0.0
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
-    prompt_budget: int = 150        # tokens of passage text in the prompt: measured, README "Levers"
+    prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     # answering policy
     verify_citations: bool = True
     max_question_chars: int = 2000

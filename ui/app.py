@@ -225,7 +225,7 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
             send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
             stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
         with gr.Accordion("Settings", open=False, elem_id="settings"):
-            k = gr.Slider(1, max(10, settings.k), value=settings.k, step=1, label="Passages given to the model (k)")
+            k = gr.Slider(1, max(20, settings.k), value=settings.k, step=1, label="Passages the answer draws sentences from (k)")
             profile = gr.Dropdown(settings.profile_names(), value="default", label="Model profile")
             show = gr.Checkbox(value=True, label="Show retrieved passages", elem_id="show-sources")
         sources = gr.HTML(elem_id="sources")
