@@ -46,6 +46,7 @@ class Settings:
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     # answering policy
     verify_citations: bool = True
+    extractive_fallback: bool = True  # Polish answers that only restate the question become quotes of the best sentences
     max_question_chars: int = 2000
     profiles: dict = field(default_factory=dict)   # name -> {"llm": spec, "embedder": spec}
 

@@ -25,7 +25,7 @@ from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
 from .lexical import tokens
 from .retrieve import HybridRetriever, Retrieval, bridge_words
-from .support import GateJudge, Judge
+from .support import GateJudge, Judge, adds_nothing
 from .types import Answer, Citation, Passage, Timings, Usage
 
 
@@ -127,7 +127,7 @@ class Pipeline:
                                                       passages, timings, Usage(), t0, retrieval_query, queries, ranking))
             return
 
-        passages = self._fit_budget(passages, queries)
+        passages, best = self._prune(passages, queries)
         messages = prompts.answer_messages(question, language, passages)
         raw, first = [], None
         for delta in self.generator.stream(messages, self.settings.max_tokens):
@@ -140,6 +140,8 @@ class Pipeline:
         text = "".join(raw).strip()
 
         answer_text, citations, refused = self._check(text, language, passages, question)
+        if not refused and language == "pl" and self.settings.extractive_fallback and adds_nothing(answer_text, question):
+            answer_text, citations = self._extract(passages, best)
         yield Event("answer", answer=self._finish(question, language, answer_text, refused, citations, passages,
                                                   timings, usage, t0, retrieval_query, queries, ranking))
 
@@ -173,7 +175,12 @@ class Pipeline:
         return out.splitlines()[0].strip(" \"'„”") if out else ""
 
     def _fit_budget(self, passages: list[Passage], queries: list[str]) -> list[Passage]:
-        """Prune passages to the sentences that matter, within the prompt budget (tokens).
+        return self._prune(passages, queries)[0]
+
+    def _prune(self, passages: list[Passage], queries: list[str]) -> tuple[list[Passage], list[tuple[int, int, int]]]:
+        """(pruned passages, their sentences best first as (passage number, start, end) in the chunk).
+
+        Prune passages to the sentences that matter, within the prompt budget (tokens).
 
         Prompt processing is most of the time to first token on a CPU, so only the best sentences
         across all retrieved passages are shown, in their original order. A sentence's score:
@@ -209,13 +216,13 @@ class Pipeline:
             if not chosen or used + size <= budget:
                 chosen.append(j)
                 used += size
-        pruned = []
+        pruned, number = [], {}
         for i, p in enumerate(passages):
             keep = sorted(flat[j][1] for j in chosen if flat[j][0] == i)
             if keep:
-                pruned.append(replace(p, rank=len(pruned) + 1,
-                                      text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
-        return pruned
+                number[i] = len(pruned) + 1
+                pruned.append(replace(p, rank=number[i], text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
+        return pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen]
 
     def _check(self, text: str, language: str, passages: list[Passage],
                question: str = "") -> tuple[str, list[Citation], bool]:
@@ -252,6 +259,18 @@ class Pipeline:
         if not any_supported:
             return prompts.REFUSALS[language], [], True
         return " ".join(kept_sentences), checked, False
+
+    @staticmethod
+    def _extract(passages: list[Passage], best: list[tuple[int, int, int]], count: int = 2) -> tuple[str, list[Citation]]:
+        """The extractive fallback: the best `count` sentences of the prompt, quoted with citations,
+        in place of an answer that only restated the question (Polish questions: the quotes are Polish)."""
+        chosen = sorted(best[:count], key=lambda b: (b[0], b[1]))
+        parts, citations = [], []
+        for n, s, e in chosen:
+            p = passages[n - 1]
+            parts.append(f"„{p.chunk.text[s:e].strip()}” [{n}]")
+            citations.append(make_citation(n, p, p.chunk.text[s:e], span=(s, e)))
+        return " ".join(parts), citations
 
     def _finish(self, question, language, text, refused, citations, passages, timings, usage, t0,
                 retrieval_query, queries, ranking=()) -> Answer:

@@ -113,6 +113,20 @@ def containment(sentence: str, evidence: str) -> float:
     return best
 
 
+def adds_nothing(answer: str, question: str) -> bool:
+    """True when the answer holds no word stem or number that the question does not: it restates
+    the question ("Szojgu rozmawiał z Kimem [1]." for "O czym Szojgu rozmawiał z Kimem?").
+
+    >>> adds_nothing("Szojgu rozmawiał z Kimem [1].", "O czym Szojgu rozmawiał z Kimem?")
+    True
+    >>> adds_nothing("Szojgu rozmawiał z Kimem o minach [1].", "O czym Szojgu rozmawiał z Kimem?")
+    False
+    """
+    answer = re.sub(r"\[\d+(?:,\s*\d+)*\]", " ", answer)
+    asked = {k[:4] for k in content_keys(question)}
+    return not {k[:4] for k in content_keys(answer)} - asked and numbers(answer) <= numbers(question)
+
+
 class GateJudge:
     id = "gate"
 

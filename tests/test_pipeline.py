@@ -106,3 +106,18 @@ def test_a_short_stem_in_a_lower_ranked_passage_reaches_the_prompt(make_pipeline
     pruned = p._fit_budget(passages, ["Who heads Ukraine's military intelligence (HUR)?",
                                       "Kto jest szefem wywiadu wojskowego Ukrainy (HUR)?"])
     assert any("Szef HUR, generał Kyryło Budanow" in x.text for x in pruned)
+
+
+def test_polish_answer_that_only_restates_the_question_becomes_quotes(make_pipeline):
+    p = make_pipeline(["Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."])
+    answer = p.ask(Q_PL)
+    assert not answer.refused and answer.answer.startswith("„") and "12 tys." in answer.answer
+    text = (p.settings.seeds_dir / f"{A1}.txt").read_text(encoding="utf-8")
+    assert answer.citations and all(text[c.start:c.end] == c.quote and c.quote in answer.answer
+                                    for c in answer.citations)
+
+
+def test_extractive_fallback_can_be_switched_off(make_pipeline):
+    reply = "Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."
+    answer = make_pipeline([reply], extractive_fallback=False).ask(Q_PL)
+    assert not answer.answer.startswith("„")
