@@ -47,19 +47,25 @@ def chunk_articles(articles: list[Article], size: int, overlap: int) -> list[Chu
 
 
 # A sentence ends at . ! ? … followed by whitespace and an upper-case letter, a digit or a quote,
-# or at a line break. "12 tys. północnokoreańskich" stays one sentence: lower case follows.
+# or at a line break. "12 tys. północnokoreańskich" stays one sentence: lower case follows; so does
+# "ok. 3 tysięcy": no sentence ends with one of these abbreviations.
 _SENTENCE_END = re.compile(r"[.!?…][\"”»)]?[ \t]+(?=[\"„«(\-–A-ZĄĆĘŁŃÓŚŹŻ0-9])|\s*\n\s*")
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:ok|m\.in|tys|mln|mld|np|tzw|godz|ul|gen|płk|dr|prof|nr|wg|ws|tj|ds)\.$",
+                           re.IGNORECASE)
+_TERMINAL = (".", "!", "?", "”", '"', "…", "»", ")")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """[(start, end)] of the sentences of `text`, whitespace trimmed.
 
-    >>> t = "Ala ma 12 tys. kotów. Kot ma Alę!\\nNowy akapit"
+    >>> t = "Ala ma 12 tys. kotów. Kot ma ok. 3 tys. myszy!\\nNowy akapit"
     >>> [t[s:e] for s, e in sentence_spans(t)]
-    ['Ala ma 12 tys. kotów.', 'Kot ma Alę!', 'Nowy akapit']
+    ['Ala ma 12 tys. kotów.', 'Kot ma ok. 3 tys. myszy!', 'Nowy akapit']
     """
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(text):
+        if "\n" not in m.group(0) and _ABBREVIATION.search(text[max(0, m.start() - 8):m.start() + 1]):
+            continue
         spans.append((start, m.start() + len(m.group(0).rstrip())))
         start = m.end()
     spans.append((start, len(text)))
@@ -71,3 +77,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if rs > ls:
             out.append((s + ls, s + rs))
     return out
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """True when the sentence at [start, end) stands in a line that does not end like prose:
+    a title or subheading ("Wojna w Ukrainie. Korea Północna wysłała żołnierzy na front").
+
+    >>> t = "Seul wspiera Ukrainę\\nPrezydent zapowiedział wizytę. Delegacja pojedzie."
+    >>> [is_heading(t, s, e) for s, e in sentence_spans(t)]
+    [True, False, False]
+    """
+    line_end = text.find("\n", end)
+    line = text[text.rfind("\n", 0, start) + 1: len(text) if line_end < 0 else line_end]
+    return not line.rstrip().endswith(_TERMINAL)

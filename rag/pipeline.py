@@ -16,6 +16,7 @@ import numpy as np
 
 from . import prompt as prompts
 from .articles import load_articles
+from .chunking import is_heading
 from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .config import Settings
 from .embedders import Embedder, get_embedder
@@ -187,9 +188,10 @@ class Pipeline:
         cosine to the question (multilingual, so English questions work), plus the idf-weighted
         share of the question's words it holds, once with words cut to 6 characters and twice
         with words cut to 4 (short inflected stems: "szef"/"szefem"), less a little for
-        lower-ranked passages and for headings. For an English question the words are those of
-        its Polish translation, and only words the articles contain count. Passages left with no
-        sentence are dropped and the rest renumbered. Measured: README, "Levers".
+        lower-ranked passages. The best two sentences always go in, then the next best that fit.
+        Titles and subheadings are left out. For an English question the
+        words are those of its Polish translation, and only words the articles contain count.
+        Passages left with no sentence are dropped and the rest renumbered. Measured: README, "Levers".
         """
         budget, count = self.settings.prompt_budget, self.generator.count_tokens
         index = self.index()
@@ -206,14 +208,15 @@ class Pipeline:
             total = sum(wanted.values()) or 1.0
             for j, text in enumerate(texts):
                 scores[j] += weight * sum(wanted.get(t, 0.0) for t in set(tokens(text, prefix))) / total
-        for j, text in enumerate(texts):
+        headings = [is_heading(passages[i].chunk.text, s, e) for i, (s, e) in flat]
+        for j in range(len(flat)):
             scores[j] -= 0.05 * flat[j][0]
-            if not text.rstrip().endswith((".", "!", "?", "”", '"', "…")):
-                scores[j] -= 0.2          # a heading: short on facts
         chosen, used = [], 0
-        for j in sorted(range(len(flat)), key=lambda j: -scores[j]):
+        for j in sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j])):
+            if headings[j] and chosen:
+                break                     # titles and subheadings carry no facts of their own
             size = count(texts[j])
-            if not chosen or used + size <= budget:
+            if len(chosen) < 2 or used + size <= budget:      # the best two always: one rarely says it all
                 chosen.append(j)
                 used += size
         pruned, number = [], {}

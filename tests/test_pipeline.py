@@ -121,3 +121,14 @@ def test_extractive_fallback_can_be_switched_off(make_pipeline):
     reply = "Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."
     answer = make_pipeline([reply], extractive_fallback=False).ask(Q_PL)
     assert not answer.answer.startswith("„")
+
+
+def test_pruning_keeps_the_best_two_sentences_and_never_a_title(make_pipeline):
+    p = make_pipeline(prompt_budget=1)
+    chunks = [c for c in p.index().chunks if c.article_id.startswith("004")]
+    passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
+                for r, c in enumerate(chunks, start=1)]
+    pruned = p._fit_budget(passages, ["Wojna w Ukrainie: jakie miny rozbrajają żołnierze z Korei Północnej?"])
+    shown = " … ".join(x.text for x in pruned)
+    assert shown.count(" … ") == 1                       # two sentences although the budget is 1 token
+    assert "Wojna w Ukrainie." not in shown              # a subheading, however well it matches
