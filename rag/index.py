@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_article, sentence_spans
+from .chunking import chunk_article, is_heading, sentence_spans
 from .embedders import Embedder
 from .errors import RagError
 from .lexical import BM25
@@ -93,15 +93,12 @@ class Index:
 
     # -- sentences, for pruning passages to what the prompt can hold ------------------------------
     @property
-    def sentences(self) -> dict[str, list[tuple[int, int, int]]]:
-        """chunk id -> [(sentence number, start, end)], offsets into the chunk's text."""
+    def sentences(self) -> dict[str, list[tuple[int, int, bool]]]:
+        """chunk id -> [(start, end, is a title or subheading)], offsets into the chunk's text."""
         if self._sentences is None:
-            out, n = {}, 0
-            for c in self.chunks:
-                spans = sentence_spans(c.text) or [(0, len(c.text))]
-                out[c.id] = [(n + i, s, e) for i, (s, e) in enumerate(spans)]
-                n += len(spans)
-            self._sentences = out
+            self._sentences = {c.id: [(s, e, is_heading(c.text, s, e))
+                                      for s, e in sentence_spans(c.text) or [(0, len(c.text))]]
+                               for c in self.chunks}
         return self._sentences
 
     @property
@@ -109,7 +106,7 @@ class Index:
         """BM25 over single sentences with words cut to 4 characters: its idf says how rare a stem
         is among sentences, which is what pruning ranks."""
         if self._sentence_bm25 is None:
-            self._sentence_bm25 = BM25([c.text[s:e] for c in self.chunks for _, s, e in self.sentences[c.id]],
+            self._sentence_bm25 = BM25([c.text[s:e] for c in self.chunks for s, e, _ in self.sentences[c.id]],
                                        prefix=4)
         return self._sentence_bm25
 
@@ -127,7 +124,7 @@ class Index:
         key = (chunk.id, embedder.id)
         if key not in self._sentence_vectors:
             self._sentence_vectors[key] = embedder.embed_passages(
-                [chunk.text[s:e] for _, s, e in self.sentences[chunk.id]])
+                [chunk.text[s:e] for s, e, _ in self.sentences[chunk.id]])
         return self._sentence_vectors[key]
 
     def article_meta(self, article_id: str) -> dict:

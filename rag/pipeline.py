@@ -16,7 +16,6 @@ import numpy as np
 
 from . import prompt as prompts
 from .articles import load_articles
-from .chunking import is_heading
 from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .config import Settings
 from .embedders import Embedder, get_embedder
@@ -175,9 +174,6 @@ class Pipeline:
         out = "".join(self.generator.stream(messages, max_tokens)).strip()
         return out.splitlines()[0].strip(" \"'„”") if out else ""
 
-    def _fit_budget(self, passages: list[Passage], queries: list[str]) -> list[Passage]:
-        return self._prune(passages, queries)[0]
-
     def _prune(self, passages: list[Passage], queries: list[str]) -> tuple[list[Passage], list[tuple[int, int, int]]]:
         """(pruned passages, their sentences best first as (passage number, start, end) in the chunk).
 
@@ -196,11 +192,12 @@ class Pipeline:
         budget, count = self.settings.prompt_budget, self.generator.count_tokens
         index = self.index()
         lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
-        flat, texts, vectors = [], [], []
+        flat, texts, headings, vectors = [], [], [], []
         for i, p in enumerate(passages):
-            for _, s, e in index.sentences[p.chunk.id]:
+            for s, e, heading in index.sentences[p.chunk.id]:
                 flat.append((i, (s, e)))
                 texts.append(p.chunk.text[s:e])
+                headings.append(heading)
             vectors.append(index.sentence_vectors(p.chunk, self.embedder))
         scores = (np.vstack(vectors) @ self.embedder.embed_queries(queries).T).max(axis=1)
         for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)):
@@ -208,7 +205,6 @@ class Pipeline:
             total = sum(wanted.values()) or 1.0
             for j, text in enumerate(texts):
                 scores[j] += weight * sum(wanted.get(t, 0.0) for t in set(tokens(text, prefix))) / total
-        headings = [is_heading(passages[i].chunk.text, s, e) for i, (s, e) in flat]
         for j in range(len(flat)):
             scores[j] -= 0.05 * flat[j][0]
         chosen, used = [], 0

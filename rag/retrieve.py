@@ -54,8 +54,10 @@ def bridge_words(question: str, index: Index, embedder: Embedder, per_word: int 
     encoder alone. Measured on the eval set (README, "Levers")."""
     asked = [w for w in dict.fromkeys(w.lower() for w in _QUESTION_WORD.findall(question))
              if w not in STOPWORDS and w not in _MORE_STOPWORDS]
+    if not asked or per_word < 1:
+        return []
     words, vectors = index.vocabulary(embedder)
-    if not asked or not words or per_word < 1:
+    if not words:
         return []
     sims = embedder.embed_queries(asked) @ vectors.T
     found: dict[str, None] = {}

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from .chunking import sentence_spans
+from .citations import strip_markers
 from .lexical import STOPWORDS, fold
 
 _NUM = re.compile(r"\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
@@ -122,7 +123,7 @@ def adds_nothing(answer: str, question: str) -> bool:
     >>> adds_nothing("Szojgu rozmawiał z Kimem o minach [1].", "O czym Szojgu rozmawiał z Kimem?")
     False
     """
-    answer = re.sub(r"\[\d+(?:,\s*\d+)*\]", " ", answer)
+    answer = strip_markers(answer)
     asked = {k[:4] for k in content_keys(question)}
     return not {k[:4] for k in content_keys(answer)} - asked and numbers(answer) <= numbers(question)
 

@@ -103,7 +103,7 @@ def test_a_short_stem_in_a_lower_ranked_passage_reaches_the_prompt(make_pipeline
     others = [c for c in chunks if c.article_id == last.article_id and c is not last]
     passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
                 for r, c in enumerate(others + [last], start=1)]
-    pruned = p._fit_budget(passages, ["Who heads Ukraine's military intelligence (HUR)?",
+    pruned, _ = p._prune(passages, ["Who heads Ukraine's military intelligence (HUR)?",
                                       "Kto jest szefem wywiadu wojskowego Ukrainy (HUR)?"])
     assert any("Szef HUR, generał Kyryło Budanow" in x.text for x in pruned)
 
@@ -124,11 +124,13 @@ def test_extractive_fallback_can_be_switched_off(make_pipeline):
 
 
 def test_pruning_keeps_the_best_two_sentences_and_never_a_title(make_pipeline):
-    p = make_pipeline(prompt_budget=1)
-    chunks = [c for c in p.index().chunks if c.article_id.startswith("004")]
-    passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
-                for r, c in enumerate(chunks, start=1)]
-    pruned = p._fit_budget(passages, ["Wojna w Ukrainie: jakie miny rozbrajają żołnierze z Korei Północnej?"])
-    shown = " … ".join(x.text for x in pruned)
-    assert shown.count(" … ") == 1                       # two sentences although the budget is 1 token
-    assert "Wojna w Ukrainie." not in shown              # a subheading, however well it matches
+    question = ["Wojna w Ukrainie: jakie miny rozbrajają żołnierze z Korei Północnej?"]
+    for budget in (1, 10_000):
+        p = make_pipeline(prompt_budget=budget)
+        chunks = [c for c in p.index().chunks if c.article_id.startswith("004")]
+        passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
+                    for r, c in enumerate(chunks, start=1)]
+        shown = " … ".join(x.text for x in p._prune(passages, question)[0])
+        if budget == 1:
+            assert shown.count(" … ") == 1               # two sentences although the budget is 1 token
+        assert "Wojna w Ukrainie." not in shown          # a subheading, however well it matches
