@@ -144,13 +144,23 @@ class Index:
         return [self.chunks[i] for i in rows], np.vstack([self.vectors.reconstruct(i) for i in rows])
 
 
-def _live_dir(index_dir: Path) -> Path | None:
+def _live_dir(index_dir: Path) -> Path:
+    """The live build folder named by CURRENT; IndexStale saying what was found when there is none."""
+    pointer = index_dir / "CURRENT"
+    if not pointer.exists():
+        raise IndexStale("no index has been built yet")
     try:
-        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+        name = pointer.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise IndexStale(f"the index pointer {pointer} is damaged (not text)") from None
+    except OSError as exc:
+        raise IndexStale(f"the index pointer {pointer} cannot be read ({exc.strerror})") from None
+    if not re.fullmatch(r"build-[\w.-]+", name):
+        raise IndexStale(f"the index pointer {pointer} is damaged (it names no build folder)")
     live = index_dir / name
-    return live if name.startswith("build-") and "/" not in name and live.is_dir() else None
+    if not live.is_dir():
+        raise IndexStale(f"the index pointer {pointer} names {name}, which is missing")
+    return live
 
 
 def load_index(index_dir: Path) -> Index:
@@ -158,8 +168,6 @@ def load_index(index_dir: Path) -> Index:
     import faiss
 
     live = _live_dir(Path(index_dir))
-    if live is None:
-        raise IndexStale("no index has been built yet")
     try:
         manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
         rows = json.loads((live / "chunks.json").read_text(encoding="utf-8"))

@@ -67,6 +67,29 @@ def test_damaged_index_is_rebuilt_never_used(settings, damage):
     assert messages and len(rebuilt.chunks) == len(index.chunks)
 
 
+@pytest.mark.parametrize("content, found", [
+    (bytes(range(256)) * 4, "index pointer"),          # random bytes: not text
+    (b"../../etc", "names no build folder"),
+    (b"build-gone", "which is missing"),
+])
+def test_damaged_pointer_is_named_as_such(settings, content, found):
+    emb = WordOverlapEmbedder()
+    _open(settings, emb)
+    (settings.index_dir / "CURRENT").write_bytes(content)
+    with pytest.raises(IndexStale) as err:
+        load_index(settings.index_dir)
+    assert found in str(err.value) and "damaged" in str(err.value) or "missing" in str(err.value)
+    assert "no index has been built yet" not in str(err.value)
+    messages = []
+    _open(settings, emb, messages)
+    assert "index pointer" in messages[0]
+
+
+def test_missing_index_says_so(settings):
+    with pytest.raises(IndexStale, match="no index has been built yet"):
+        load_index(settings.index_dir)
+
+
 def test_build_killed_halfway_leaves_previous_index(settings, monkeypatch):
     emb = WordOverlapEmbedder()
     before = _open(settings, emb)
