@@ -33,7 +33,7 @@ class RecordingGenerator:
 
     def __init__(self, inner):
         self.inner = inner
-        self.id, self.path = inner.id, inner.path
+        self.id, self.path, self.load_note = inner.id, inner.path, getattr(inner, "load_note", "")
         self.calls: list[tuple[list[dict], int]] = []     # (messages, tokens out)
         self.outputs: list[str] = []
 
@@ -124,7 +124,7 @@ def bench_pipeline(settings: Settings, questions: list[str]) -> dict:
 
     t = time.perf_counter()
     generator = get_generator(settings.llm, settings.cache_dir, settings.llm_sha256, settings.n_ctx,
-                              settings.n_threads, settings.temperature, settings.state_cache_mb)
+                              settings.n_threads, settings.temperature, settings.state_cache_mb, settings.llm_repack)
     generator.llm   # load now
     out["llm_load_s"] = time.perf_counter() - t
     out["prompt_tokens_per_s"] = prompt_speed(generator.llm)
@@ -301,9 +301,38 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def load_modes_markdown(r: dict) -> str:
+    from statistics import median
+
+    def f(values):
+        return f"{median(values):.1f}" if values else "-"
+    lines = [f"CPU: {r['cpu']['model']}, {r['cpu']['cores']} cores ({r['cpu']['threads']} threads used); "
+             f"features: {r['cpu']['features']}.", f"llama.cpp: {r['llama.cpp']}", "",
+             f"Model {r['llm']}; medians of {r['rounds']} alternating rounds x {r['repeats']} repeats "
+             "(prompt: 256 tokens on a cold context; generation: 64 tokens).", "",
+             "| weight repacking | load (s) | prompt (tokens/s) | generation (tokens/s) |", "|---|---|---|---|"]
+    for mode, row in r["modes"].items():
+        if row["failed"] and not row["prompt_tokens_per_s"]:
+            lines.append(f"| {mode} | failed: {row['failed']} | | |")
+        else:
+            lines.append(f"| {mode} | {f(row['load_s'])} | {f(row['prompt_tokens_per_s'])} | {f(row['gen_tokens_per_s'])} |")
+    lines += ["", f"`llm_repack = auto` here: {r['auto']}."]
+    return "\n".join(lines) + "\n"
+
+
 def main(args, settings: Settings) -> int:
     from .evaluate import load_items
 
+    if getattr(args, "load_modes", False):
+        from .doctor import measure_load_modes
+
+        result = measure_load_modes(settings)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "bench_load_modes.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        md = load_modes_markdown(result)
+        (args.out / "bench_load_modes.md").write_text(md, encoding="utf-8")
+        print(md)
+        return 0
     items = load_items(Path("eval/questions.jsonl"))
     questions = [i["question"] for i in items][: args.limit or None]
     result: dict = {"settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"}}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BadInput
+from .hardware import REPACK_SETTINGS
 
 DEFAULT_LLM = "qwen2.5-coder-1.5b"          # bundled offline model, see rag/models.py
 DEFAULT_EMBEDDER = "use-multilingual"       # bundled offline model, chosen by measurement (README)
@@ -42,6 +43,7 @@ class Settings:
     n_threads: int = 0              # 0: all physical cores
     max_tokens: int = 256
     temperature: float = 0.0
+    llm_repack: str = "auto"        # llama.cpp weight repacking: auto (off on CPUs with AMX) | on | off; rag/hardware.py
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     # answering policy
@@ -124,6 +126,8 @@ def load_settings(overrides: dict | None = None, root: Path | None = None, envir
     settings = Settings(**merged)
     if settings.k < 1 or settings.k > 20:
         raise BadInput(f"k must be between 1 and 20, got {settings.k}")
+    if settings.llm_repack.strip().lower() not in REPACK_SETTINGS:
+        raise BadInput(f"llm_repack must be one of {', '.join(REPACK_SETTINGS)}, got {settings.llm_repack!r}")
     if settings.chunk_overlap >= settings.chunk_size:
         raise BadInput("chunk_overlap must be smaller than chunk_size")
     return settings

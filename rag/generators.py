@@ -7,6 +7,7 @@ KV cache for that prefix, so only the passages and the question are evaluated ea
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from .errors import ModelError
+from .hardware import LoadPlan, plan_load, this_cpu
 
 
 @runtime_checkable
 class Generator(Protocol):
     id: str          # the spec it was made from
     path: str        # the model file in use ("" for fakes)
+    load_note: str   # how the weights are loaded here, for the answer's models block ("" for fakes)
 
     def stream(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]: ...
 
@@ -35,10 +38,41 @@ def physical_cores() -> int:
         return os.cpu_count() or 1
 
 
+# llama-cpp-python builds its model parameters from llama_model_default_params() inside
+# Llama.__init__ and takes no argument for use_extra_bufts: the load swaps that function for one
+# with the plan's value, under a lock, since the swap is visible to the whole process.
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_params(repack: bool):
+    import llama_cpp.llama_cpp as native
+
+    original = native.llama_model_default_params
+    if not hasattr(original(), "use_extra_bufts"):     # an older llama-cpp-python: its own default
+        yield False
+        return
+
+    def with_plan():
+        params = original()
+        params.use_extra_bufts = repack
+        return params
+
+    with _PARAMS_LOCK:
+        native.llama_model_default_params = with_plan
+        try:
+            yield True
+        finally:
+            native.llama_model_default_params = original
+
+
 class LlamaCppGenerator:
     def __init__(self, path: Path, spec: str, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
-                 state_cache_mb: int = 256):
+                 state_cache_mb: int = 256, plan: LoadPlan | None = None):
         self.path = str(path)
+        # weight repacking (llama.cpp's extra buffer types): off where it is known to crash, see rag/hardware.py
+        self.plan = plan or plan_load("auto", this_cpu())
+        self.load_note = f"repack {self.plan.reason}"
         self.state_cache_mb = state_cache_mb
         self.id = spec
         self.n_ctx = n_ctx
@@ -61,8 +95,11 @@ class LlamaCppGenerator:
                 except ImportError:
                     raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from None
                 try:
-                    llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                    with _model_params(self.plan.repack) as applied:
+                        llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                    n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                    if not applied:
+                        self.load_note = "repack: llama-cpp-python's default (it has no use_extra_bufts switch)"
                 except Exception as exc:
                     raise ModelError(f"cannot load {self.path} ({exc}): the file may be damaged; "
                                      "delete it so it is joined or downloaded again") from None
@@ -125,14 +162,16 @@ _CACHE_LOCK = threading.Lock()
 
 
 def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 4096, n_threads: int = 0,
-                  temperature: float = 0.0, state_cache_mb: int = 256) -> Generator:
-    """The process-wide generator for a spec; the model file is resolved now, loaded on first use."""
+                  temperature: float = 0.0, state_cache_mb: int = 256, repack: str = "auto") -> Generator:
+    """The process-wide generator for a spec; the model file is resolved now, loaded on first use.
+    `repack` is the llm_repack setting (auto | on | off), decided for this CPU by `plan_load`."""
     from .models import resolve_llm
 
-    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb)
+    plan = plan_load(repack, this_cpu())
+    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb, plan.repack)
     with _CACHE_LOCK:
         if key not in _CACHE:
             path = resolve_llm(spec, cache_dir, sha256)
             _CACHE[key] = LlamaCppGenerator(path, spec, n_ctx=n_ctx, n_threads=n_threads, temperature=temperature,
-                                            state_cache_mb=state_cache_mb)
+                                            state_cache_mb=state_cache_mb, plan=plan)
         return _CACHE[key]

@@ -61,7 +61,7 @@ class Pipeline:
         if self._generator is None:
             s = self.settings
             self._generator = get_generator(s.llm, s.cache_dir, s.llm_sha256, s.n_ctx, s.n_threads, s.temperature,
-                                            s.state_cache_mb)
+                                            s.state_cache_mb, s.llm_repack)
         return self._generator
 
     @property
@@ -71,7 +71,8 @@ class Pipeline:
         return self._judge
 
     def models(self) -> dict:
-        return {"embedder": self.embedder.id, "llm": self.generator.id, "llm_file": self.generator.path}
+        return {"embedder": self.embedder.id, "llm": self.generator.id, "llm_file": self.generator.path,
+                "llm_load": getattr(self.generator, "load_note", "")}
 
     # -- index -------------------------------------------------------------------------------------
     def index(self, rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None) -> Index:

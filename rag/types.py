@@ -73,7 +73,7 @@ class Answer:
     passages: list[Passage]
     timings: Timings = field(default_factory=Timings)
     usage: Usage = field(default_factory=Usage)
-    models: dict = field(default_factory=dict)    # {"embedder", "llm", "llm_file"}
+    models: dict = field(default_factory=dict)    # {"embedder", "llm", "llm_file", "llm_load"}
     retrieval_query: str | None = None            # the standalone question used for retrieval, when rewritten
     translation: str | None = None                # Polish search words of an English question (BM25, pruning)
     ranking: list[str] = field(default_factory=list)   # retrieved chunk ids, best first, deeper than k

@@ -36,6 +36,7 @@ class ScriptedGenerator:
 
     id = "scripted"
     path = "/nonexistent/scripted.gguf"
+    load_note = "scripted: no weights"
 
     def __init__(self, replies=None, reply_fn=None):
         self.replies = list(replies or [])

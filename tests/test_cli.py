@@ -25,7 +25,7 @@ def test_ask_json_contract(fake_cli, capsys):
                                          "end", "supported"}
     assert set(out["passages"][0]) == {"rank", "chunk_id", "article_id", "score", "text"}
     assert set(out["timings"]) == {"retrieve_ms", "ttft_ms", "total_ms"}
-    assert set(out["models"]) == {"embedder", "llm", "llm_file"}
+    assert set(out["models"]) == {"embedder", "llm", "llm_file", "llm_load"}
 
 
 def test_ask_json_stdin_one_object_per_line(fake_cli, capsys, monkeypatch):
