@@ -1,4 +1,4 @@
-"""The `rag` command: index, ask, add, chat, eval, bench. A thin layer over `Pipeline`.
+"""The `rag` command: index, ask, add, chat, doctor, eval, bench. A thin layer over `Pipeline`.
 
 Exit codes: 0 success, 2 bad input (empty question, unknown option), 1 runtime failure.
 Errors are one line on stderr starting with `error:`; no traceback reaches the user.
@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     _model_flags(p)
 
+    p = sub.add_parser("doctor", help="report versions, CPU, models and index, and check that the model answers")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--no-check", action="store_true", help="skip the one-token generation check")
+    _model_flags(p)
+
     p = sub.add_parser("eval", help="run the citation-accuracy benchmark")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
@@ -64,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--out", type=Path, default=Path("eval/results"))
     p.add_argument("--scale", type=int, default=0, help="also measure FAISS on this many synthetic chunks")
+    p.add_argument("--load-modes", action="store_true",
+                   help="only prompt and generation speed with llama.cpp weight repacking on and off")
     _model_flags(p)
     return parser
 
@@ -207,6 +214,14 @@ def cmd_chat(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import format_report, report
+
+    data = report(_settings(args), probe=not args.no_check)
+    print(json.dumps(data, ensure_ascii=False, indent=1) if args.json else format_report(data), flush=True)
+    return 0 if data["ok"] else 1
+
+
 def cmd_eval(args) -> int:
     from .evaluate import main as eval_main
 
@@ -219,7 +234,8 @@ def cmd_bench(args) -> int:
     return bench_main(args, _settings(args))
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "add": cmd_add, "chat": cmd_chat, "eval": cmd_eval, "bench": cmd_bench}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "add": cmd_add, "chat": cmd_chat, "doctor": cmd_doctor,
+            "eval": cmd_eval, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

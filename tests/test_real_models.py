@@ -123,3 +123,11 @@ def test_speed_benchmark_runs(real, tmp_path, monkeypatch, capsys):
     assert p["questions"] == 2 and p["raw_total_ms"]["p50"] > 0 and p["ratio_end_to_end_over_raw"]["p50"] > 0.5
     assert set(data["scale"]["types"]) == {"flat", "hnsw", "ivf"}
     assert data["scale"]["types"]["flat"]["recall@10"] == 1.0
+
+
+def test_doctor_loads_the_real_model_in_a_child_and_reports(real, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_settings", lambda args: real.settings)
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "generation: ok: one token" in out and "llama.cpp: CPU :" in out
+    assert "sha256: matches the bundled model's" in out and "features: " in out

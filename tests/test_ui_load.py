@@ -20,6 +20,7 @@ import shutil
 import socket
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -272,10 +273,16 @@ def test_app_listens_on_localhost_by_default(monkeypatch):
         def launch(self, **kwargs):
             seen.update(kwargs)
 
+    def checked(settings):
+        seen["checked_before_serving"] = "server_name" not in seen
+        return types.SimpleNamespace(ok=True, line="one token")
+
     monkeypatch.setattr("rag.pipeline.Pipeline", FakePipeline)
+    monkeypatch.setattr("rag.doctor.require_generation", checked)
     monkeypatch.setattr(ui_app, "create_app", lambda settings, pipeline_factory=None: FakeApp())
     ui_app.launch(Settings())
     assert seen["server_name"] == HOST and not seen.get("share") and not seen.get("allowed_paths")
+    assert seen["checked_before_serving"]
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

@@ -247,11 +247,14 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build or load the index (a first start embeds the articles, with a progress bar), then serve."""
+    from rag import doctor
     from rag.pipeline import Pipeline
 
     first = Pipeline(settings)
     notify, progress = _terminal_progress()
     first.index(notify=notify, progress=progress)
-    print("index ready; the model loads with the first question", flush=True)
+    # a native crash in llama.cpp would kill the server at the first question: find it now, in a child
+    print("index ready; checking that the model answers (one token, in a separate process)", flush=True)
+    print(f"model check: {doctor.require_generation(settings).line}", flush=True)
     app = create_app(settings, pipeline_factory=lambda s: first if s is settings else Pipeline(s))
     app.queue().launch(server_name=host, server_port=port)
