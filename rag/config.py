@@ -47,6 +47,10 @@ class Settings:
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     # answering policy
+    english_answers: str = "via-polish"   # English questions: "via-polish" (answer in Polish, check, translate) or "direct"
+    check_premise: bool = True      # refuse, naming them, when the question's names/numbers/months are in no passage
+    llm_judge: bool = False         # ask the model yes/no whether its answer is supported; "no" refuses (measured: README)
+    refusal_threshold: float = 0.0  # refuse answers whose evidence score is below this (eval report: the curve)
     verify_citations: bool = True
     extractive_fallback: bool = True  # Polish answers that only restate the question become quotes of the best sentences
     max_question_chars: int = 2000
@@ -128,6 +132,8 @@ def load_settings(overrides: dict | None = None, root: Path | None = None, envir
         raise BadInput(f"k must be between 1 and 20, got {settings.k}")
     if settings.llm_repack.strip().lower() not in REPACK_SETTINGS:
         raise BadInput(f"llm_repack must be one of {', '.join(REPACK_SETTINGS)}, got {settings.llm_repack!r}")
+    if settings.english_answers not in ("via-polish", "direct"):
+        raise BadInput(f"english_answers must be via-polish or direct, got {settings.english_answers!r}")
     if settings.chunk_overlap >= settings.chunk_size:
         raise BadInput("chunk_overlap must be smaller than chunk_size")
     return settings

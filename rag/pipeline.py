@@ -1,29 +1,29 @@
-"""question -> retrieve -> prompt -> generate -> cite -> answer: the one pipeline the CLI, UI and benchmark call.
+"""The one pipeline the CLI, UI and benchmark call: question -> retrieve -> select evidence ->
+check the premise -> answer -> check the answer (-> translate) -> Answer.
 
-`Pipeline.stream()` yields `Event`s: "status" lines, "token" deltas while the model writes, and one
-final "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
-Models come from the settings unless fakes are passed in (tests do that).
+`Pipeline.stream()` yields `Event`s: "token" deltas while the answer is written, and one final
+"answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
+Each step is a module with a one-line contract: `rag/retrieve.py`, `rag/evidence.py`,
+`rag/premise.py`, `rag/verify.py`, `rag/translate.py`. Models come from the settings unless fakes
+are passed in (tests do that).
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-import numpy as np
-
+from . import evidence, premise, translate, verify
 from . import prompt as prompts
 from .articles import load_articles
-from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
+from .citations import cite, make_citation
 from .config import Settings
 from .embedders import Embedder, get_embedder
 from .errors import BadInput
 from .generators import Generator, get_generator
 from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
-from .lexical import tokens
 from .retrieve import HybridRetriever, Retrieval, bridge_words
 from .support import GateJudge, Judge, adds_nothing
 from .types import Answer, Citation, Passage, Timings, Usage
@@ -34,11 +34,6 @@ class Event:
     kind: str                    # "status" | "token" | "answer"
     text: str = ""
     answer: Answer | None = None
-
-
-_REFUSAL_PATTERNS = re.compile(
-    r"NO[ _]ANSWER|do(es)? not (contain|answer|say|mention|provide)|no information|not (mentioned|stated)"
-    r"|nie zawiera|nie odpowiada|brak (informacji|odpowiedzi)|nie (podaj|wspomina|mówi)", re.I)
 
 
 class Pipeline:
@@ -113,40 +108,85 @@ class Pipeline:
 
     def stream(self, question: str, k: int | None = None,
                history: list[tuple[str, str]] | None = None) -> Iterator[Event]:
+        """The steps: retrieve -> select evidence -> check the premise -> answer -> check the answer
+        (-> translate it, for an English question answered through Polish) -> score -> finish."""
         t0 = time.perf_counter()
         question = self.validate(question)
         k = self.validate_k(k, self.settings.k)
         language = detect(question)
         retrieval_query, translation, retrieval, retrieve_ms = self.retrieve(question, language, history)
         queries = [q for q in (retrieval_query, translation) if q]
-        ranking = [p.chunk.id for p in retrieval.passages]      # deeper than k, for retrieval metrics
+        run = _Run(question, language, retrieval_query, queries, [p.chunk.id for p in retrieval.passages],
+                   Timings(retrieve_ms=retrieve_ms), t0)
         passages = retrieval.passages[:k]
-        timings = Timings(retrieve_ms=retrieve_ms)
-
         if not passages:
-            yield Event("answer", answer=self._finish(question, language, prompts.REFUSALS[language], True, [],
-                                                      passages, timings, Usage(), t0, retrieval_query, queries, ranking))
+            yield Event("answer", answer=self._finish(run, prompts.REFUSALS[language], True))
             return
 
-        passages, best = self._prune(passages, queries)
-        messages = prompts.answer_messages(question, language, passages)
-        raw, first = [], None
-        for delta in self.generator.stream(messages, self.settings.max_tokens):
-            if first is None:
-                first = time.perf_counter()
-                timings.ttft_ms = (first - t0) * 1000
-            raw.append(delta)
-            yield Event("token", delta)
-        usage = Usage(*self.generator.last_usage())
-        text = "".join(raw).strip()
+        found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
+                                self.settings.prompt_budget)
+        run.passages = found.passages
+        check = self.settings.check_premise and not is_other(question)     # names in other scripts cannot be matched
+        gaps = premise.gaps(retrieval_query, translation, passages) if check else []
+        if gaps:
+            yield Event("answer", answer=self._finish(run, premise.refusal(gaps, language), True, missing=gaps))
+            return
 
-        answer_text, citations, refused = self._check(text, language, passages, question)
-        if not refused and language == "pl" and self.settings.extractive_fallback and adds_nothing(answer_text, question):
-            answer_text, citations = self._extract(passages, best)
-        yield Event("answer", answer=self._finish(question, language, answer_text, refused, citations, passages,
-                                                  timings, usage, t0, retrieval_query, queries, ranking))
+        if language == "en" and translation and self.settings.english_answers == "via-polish":
+            checked = yield from self._answer(run, translation, "pl", found, stream=False)
+            if not checked.refused:
+                checked = yield from self._translate(run, checked)
+        else:
+            checked = yield from self._answer(run, retrieval_query, language, found, stream=True)
+        yield Event("answer", answer=self._finish(run, checked.text if not checked.refused else
+                                                  prompts.REFUSALS[language], checked.refused, checked))
 
     # -- steps ---------------------------------------------------------------------------------------
+    def _answer(self, run: "_Run", question: str, language: str, found: evidence.Evidence,
+                stream: bool) -> Iterator[Event]:
+        """Generate an answer in `language` from the evidence (streamed as tokens when `stream`),
+        then check it (`rag/verify.py`); the Polish extractive fallback replaces a restatement."""
+        messages = prompts.answer_messages(question, language, found.passages)
+        raw = []
+        for delta in self.generator.stream(messages, self.settings.max_tokens):
+            run.first_token(stream)
+            raw.append(delta)
+            if stream:
+                yield Event("token", delta)
+        run.usage = Usage(*self.generator.last_usage())
+        text = "".join(raw).strip()
+        if not self.settings.verify_citations:
+            text, citations = cite(text, found.passages)
+            return verify.Checked(text, citations, not text, support=1.0, kept=1)
+        checked = verify.check(text, found.passages, self.judge, question,
+                               strict_terms=language == "pl" or self.settings.english_answers == "via-polish")
+        if self.settings.llm_judge and not checked.refused:
+            run.llm_verdict = self._llm_verdict(messages, text)
+            if run.llm_verdict == "no":
+                checked = replace(checked, refused=True, dropped=[*checked.dropped, "the model judged its answer unsupported"])
+        if (not checked.refused and language == "pl" and self.settings.extractive_fallback
+                and adds_nothing(checked.text, question)):
+            checked.text, checked.citations = self._extract(found.passages, found.best)
+        return checked
+
+    def _llm_verdict(self, messages: list[dict], answer: str) -> str:
+        """The model as a yes/no judge of its own answer, one token; the conversation so far is the
+        prefix llama.cpp still holds, so only the question is evaluated."""
+        reply = "".join(self.generator.stream([*messages, {"role": "assistant", "content": answer},
+                                               {"role": "user", "content": prompts.JUDGE_QUESTION}], 1))
+        return "no" if reply.strip().lower().startswith(("no", "nie")) else "yes"
+
+    def _translate(self, run: "_Run", checked: "verify.Checked") -> Iterator[Event]:
+        """Stream the English translation of a checked Polish answer; citations stay as checked."""
+        out = []
+        for delta in translate.stream_answer(self.generator, checked.text, self.settings.max_tokens):
+            run.first_token(True)
+            out.append(delta)
+            yield Event("token", delta)
+        english = translate.keep_markers("".join(out).strip(), checked.text)
+        run.polish = checked.text
+        return replace(checked, text=english)
+
     def retrieve(self, question: str, language: str, history: list[tuple[str, str]] | None = None,
                  depth: int = 10) -> tuple[str, str | None, "Retrieval", float]:
         """(standalone question, Polish search words or None, top-`depth` retrieval, retrieval ms).
@@ -159,7 +199,7 @@ class Pipeline:
             retrieval_query = self._complete(prompts.rewrite_messages(question, history), 64) or question
         translation = None
         if language == "en" and self.settings.translate_query and not is_other(question):
-            translation = self._complete(prompts.translate_messages(retrieval_query), 64) or None
+            translation = self._complete(translate.question_messages(retrieval_query), 64) or None
         t = time.perf_counter()
         if language == "en" and self.settings.bridge_words > 0 and not is_other(question):
             bridged = bridge_words(retrieval_query, index, self.embedder, self.settings.bridge_words,
@@ -175,91 +215,6 @@ class Pipeline:
         out = "".join(self.generator.stream(messages, max_tokens)).strip()
         return out.splitlines()[0].strip(" \"'„”") if out else ""
 
-    def _prune(self, passages: list[Passage], queries: list[str]) -> tuple[list[Passage], list[tuple[int, int, int]]]:
-        """(pruned passages, their sentences best first as (passage number, start, end) in the chunk).
-
-        Prune passages to the sentences that matter, within the prompt budget (tokens).
-
-        Prompt processing is most of the time to first token on a CPU, so only the best sentences
-        across all retrieved passages are shown, in their original order. A sentence's score:
-        cosine to the question (multilingual, so English questions work), plus the idf-weighted
-        share of the question's words it holds, once with words cut to 6 characters and twice
-        with words cut to 4 (short inflected stems: "szef"/"szefem"), less a little for
-        lower-ranked passages. The best two sentences always go in, then the next best that fit.
-        Titles and subheadings are left out. For an English question the
-        words are those of its Polish translation, and only words the articles contain count.
-        Passages left with no sentence are dropped and the rest renumbered. Measured: README, "Levers".
-        """
-        budget, count = self.settings.prompt_budget, self.generator.count_tokens
-        index = self.index()
-        lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
-        flat, texts, headings, vectors = [], [], [], []
-        for i, p in enumerate(passages):
-            for s, e, heading in index.sentences[p.chunk.id]:
-                flat.append((i, (s, e)))
-                texts.append(p.chunk.text[s:e])
-                headings.append(heading)
-            vectors.append(index.sentence_vectors(p.chunk, self.embedder))
-        scores = (np.vstack(vectors) @ self.embedder.embed_queries(queries).T).max(axis=1)
-        for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)):
-            wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
-            total = sum(wanted.values()) or 1.0
-            for j, text in enumerate(texts):
-                scores[j] += weight * sum(wanted.get(t, 0.0) for t in set(tokens(text, prefix))) / total
-        for j in range(len(flat)):
-            scores[j] -= 0.05 * flat[j][0]
-        chosen, used = [], 0
-        for j in sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j])):
-            if headings[j] and chosen:
-                break                     # titles and subheadings carry no facts of their own
-            size = count(texts[j])
-            if len(chosen) < 2 or used + size <= budget:      # the best two always: one rarely says it all
-                chosen.append(j)
-                used += size
-        pruned, number = [], {}
-        for i, p in enumerate(passages):
-            keep = sorted(flat[j][1] for j in chosen if flat[j][0] == i)
-            if keep:
-                number[i] = len(pruned) + 1
-                pruned.append(replace(p, rank=number[i], text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
-        return pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen]
-
-    def _check(self, text: str, language: str, passages: list[Passage],
-               question: str = "") -> tuple[str, list[Citation], bool]:
-        """Citations from markers; with verification on, each sentence's citations are checked
-        against the passages and moved to a supporting passage or marked unsupported."""
-        if not text or _REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
-            return prompts.REFUSALS[language], [], True
-        text, citations = cite(text, passages)
-        if not self.settings.verify_citations:
-            return text, citations, False
-        kept_sentences, checked, any_supported = [], [], False
-        for sentence in answer_sentences(text):
-            claim = strip_markers(sentence)
-            if not claim or _REFUSAL_PATTERNS.search(claim):
-                continue
-            cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
-            supported = [n for n in cited if self.judge.supports(claim, passages[n - 1].chunk.text, question)]
-            if not supported:
-                scored = [(self.judge.score(claim, p.chunk.text, question), p.rank) for p in passages]
-                best_score, best = max(scored)
-                if best_score >= getattr(self.judge, "threshold", 0.5):
-                    supported = [best]
-            if supported:
-                any_supported = True
-                numbers = supported
-            else:
-                numbers = cited
-            marks = "".join(f"[{n}]" for n in numbers)
-            kept_sentences.append(f"{claim.rstrip('.!?')} {marks}".rstrip() + (claim[-1] if claim[-1] in ".!?" else "."))
-            for n in numbers:
-                c = make_citation(n, passages[n - 1], claim, supported=bool(supported))
-                if (c.marker, c.start) not in {(x.marker, x.start) for x in checked}:
-                    checked.append(c)
-        if not any_supported:
-            return prompts.REFUSALS[language], [], True
-        return " ".join(kept_sentences), checked, False
-
     @staticmethod
     def _extract(passages: list[Passage], best: list[tuple[int, int, int]], count: int = 2) -> tuple[str, list[Citation]]:
         """The extractive fallback: the best `count` sentences of the prompt, quoted with citations,
@@ -272,12 +227,38 @@ class Pipeline:
             citations.append(make_citation(n, p, p.chunk.text[s:e], span=(s, e)))
         return " ".join(parts), citations
 
-    def _finish(self, question, language, text, refused, citations, passages, timings, usage, t0,
-                retrieval_query, queries, ranking=()) -> Answer:
-        timings.total_ms = (time.perf_counter() - t0) * 1000
-        if not timings.ttft_ms:
-            timings.ttft_ms = timings.total_ms
-        return Answer(question=question, language=language, answer=text, refused=refused, citations=citations,
-                      passages=passages, timings=timings, usage=usage, models=self.models(),
-                      retrieval_query=retrieval_query if retrieval_query != question else None,
-                      translation=queries[1] if len(queries) > 1 else None, ranking=list(ranking))
+    def _finish(self, run: "_Run", text: str, refused: bool, checked: "verify.Checked | None" = None,
+                missing: list[str] | None = None) -> Answer:
+        run.timings.total_ms = (time.perf_counter() - run.t0) * 1000
+        if not run.timings.ttft_ms:
+            run.timings.ttft_ms = run.timings.total_ms
+        score = 0.0 if refused or checked is None else checked.support * checked.kept / (checked.kept + len(checked.dropped))
+        if not refused and score < self.settings.refusal_threshold:
+            text, refused = prompts.REFUSALS[run.language], True
+        return Answer(question=run.question, language=run.language, answer=text, refused=refused,
+                      citations=[] if refused or checked is None else checked.citations,
+                      passages=run.passages, timings=run.timings, usage=run.usage, models=self.models(),
+                      retrieval_query=run.retrieval_query if run.retrieval_query != run.question else None,
+                      translation=run.queries[1] if len(run.queries) > 1 else None, ranking=list(run.ranking),
+                      evidence_score=score, missing=missing or [],
+                      dropped=checked.dropped if checked else [], polish=run.polish)
+
+
+@dataclass
+class _Run:
+    """What one question's steps share: the question, timings, and what the steps found."""
+    question: str
+    language: str
+    retrieval_query: str
+    queries: list[str]
+    ranking: list[str]
+    timings: Timings
+    t0: float
+    passages: list[Passage] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    polish: str | None = None
+    llm_verdict: str | None = None
+
+    def first_token(self, shown: bool) -> None:
+        if shown and not self.timings.ttft_ms:
+            self.timings.ttft_ms = (time.perf_counter() - self.t0) * 1000

@@ -58,12 +58,6 @@ def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict
     ]
 
 
-def translate_messages(question: str) -> list[dict]:
-    """Polish as a Polish newspaper would put it (the articles' register), one worked example."""
-    return [
-        {"role": "system", "content": "Translate the user's question into Polish, in the words a Polish newspaper "
-                                      "would use. Keep names. Reply with the Polish question only.\n"
-                                      "Example: Who leads Russia's defence ministry? -> "
-                                      "Kto jest szefem rosyjskiego ministerstwa obrony?"},
-        {"role": "user", "content": question},
-    ]
+# the model as a yes/no judge of its own answer (setting llm_judge); measured: README, "Levers"
+JUDGE_QUESTION = ("Is every statement in your answer written in the numbered passages, with nothing added? "
+                  "Reply with one word: yes or no.")

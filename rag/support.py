@@ -24,7 +24,7 @@ from .chunking import sentence_spans
 from .citations import strip_markers
 from .lexical import STOPWORDS, fold
 
-_NUM = re.compile(r"\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
+_NUM = re.compile(r"(?<!\w)\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
 
 
 class Judge(Protocol):
@@ -39,7 +39,7 @@ class Judge(Protocol):
 def numbers(text: str) -> set[float]:
     """Numeric values mentioned: '12 tys.' and '12 000' both give 12000.0; years stay years.
 
-    >>> sorted(numbers("12 tys. żołnierzy, 3,5 mln i 2024 r."))
+    >>> sorted(numbers("12 tys. żołnierzy, 3,5 mln i 2024 r. (pytanie Q16)"))
     [2024.0, 12000.0, 3500000.0]
     """
     found = set()

@@ -77,6 +77,10 @@ class Answer:
     retrieval_query: str | None = None            # the standalone question used for retrieval, when rewritten
     translation: str | None = None                # Polish search words of an English question (BM25, pruning)
     ranking: list[str] = field(default_factory=list)   # retrieved chunk ids, best first, deeper than k
+    evidence_score: float = 0.0         # 0..1: judge support of the kept sentences x their share (0 when refused)
+    missing: list[str] = field(default_factory=list)   # the question's terms no passage holds (premise check)
+    dropped: list[str] = field(default_factory=list)   # answer sentences removed by the check, with why
+    polish: str | None = None           # the checked Polish answer an English answer was translated from
 
     def to_json(self) -> dict:
         """The JSON contract of `rag ask --json` (one object per question)."""

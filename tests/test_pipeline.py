@@ -1,5 +1,6 @@
 import pytest
 
+from rag import evidence
 from rag.errors import BadInput
 from rag.prompt import REFUSALS, SYSTEM
 from rag.types import Passage
@@ -95,6 +96,10 @@ def test_whole_float_k_is_accepted(make_pipeline):
     assert len(make_pipeline(["NO ANSWER"]).ask("Ilu pracowników?", k=2.0).passages) <= 2
 
 
+def _select(p, passages, queries):
+    return evidence.select(passages, queries, p.index(), p.embedder, p.generator.count_tokens, p.settings.prompt_budget)
+
+
 def test_a_short_stem_in_a_lower_ranked_passage_reaches_the_prompt(make_pipeline):
     # "szefem" in the translation meets "Szef HUR, generał Kyryło Budanow" only through 4-character stems
     p = make_pipeline(prompt_budget=100)
@@ -103,8 +108,8 @@ def test_a_short_stem_in_a_lower_ranked_passage_reaches_the_prompt(make_pipeline
     others = [c for c in chunks if c.article_id == last.article_id and c is not last]
     passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
                 for r, c in enumerate(others + [last], start=1)]
-    pruned, _ = p._prune(passages, ["Who heads Ukraine's military intelligence (HUR)?",
-                                      "Kto jest szefem wywiadu wojskowego Ukrainy (HUR)?"])
+    pruned = _select(p, passages, ["Who heads Ukraine's military intelligence (HUR)?",
+                                   "Kto jest szefem wywiadu wojskowego Ukrainy (HUR)?"]).passages
     assert any("Szef HUR, generał Kyryło Budanow" in x.text for x in pruned)
 
 
@@ -130,7 +135,7 @@ def test_pruning_keeps_the_best_two_sentences_and_never_a_title(make_pipeline):
         chunks = [c for c in p.index().chunks if c.article_id.startswith("004")]
         passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
                     for r, c in enumerate(chunks, start=1)]
-        shown = " … ".join(x.text for x in p._prune(passages, question)[0])
+        shown = " … ".join(x.text for x in _select(p, passages, question).passages)
         if budget == 1:
             assert shown.count(" … ") == 1               # two sentences although the budget is 1 token
         assert "Wojna w Ukrainie." not in shown          # a subheading, however well it matches

@@ -50,12 +50,14 @@ def question(i: int) -> str:
 
 def reply(messages) -> str:
     """The fake model's answer, built from the question only (the passages never hold a Q-token):
-    two supported sentences, then one naming the question's token, which the citation checker keeps."""
+    two supported sentences, then a third, also supported, that carries the question's token (a
+    label, which the answer check does not take for a claim)."""
     asked = messages[-1]["content"].split("Question: ")[-1]
     if BOOM in asked:
         raise ValueError("the fake model broke")
     found = TOKEN.search(asked)
-    return f"{BASE} Odpowiedź dla {found.group() if found else 'nikogo'} [1]."
+    return (f"{BASE} Odpowiedź dla {found.group() if found else 'nikogo'}: Rosja chce zatrudnić 12 tys. "
+            "pracowników w Tatarstanie [1].")
 
 
 class SlowCountingGenerator(ScriptedGenerator):

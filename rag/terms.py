@@ -1,0 +1,170 @@
+"""Key terms of a text (names, numbers, months) as keys that meet across inflection and languages.
+
+The premise check (does the question's every name, number and month occur in the evidence?) and
+the answer check (does each answer sentence's every name, number and month occur in the sentence
+it cites?) both ask whether the terms of one text occur in another. Keys make the forms meet:
+  - a name is a run of capitalised words that does not start the sentence; each word's key is its
+    first 4 letters, folded and transliterated ("Szojgu"/"Szojgua"/"Shoigu" -> "szoj"), and a few
+    English words whose Polish form differs are mapped ("Russia" -> "rosj", "Finland" -> "finl");
+    a name occurs when each of its words does ("Kim Jong Un" occurs where "Kim Dzong Unem" does,
+    "Korea Południowa" not where only "Korei Północnej" does);
+  - a number is its value ("12 tys." == "12 000" == "12,000"); a year is a number;
+  - a month, in either language and any case form ("październiku" == "October"), is its number.
+Acronyms (KRLD, HUR) are left out: articles expand them or use another one.
+
+    >>> [t.text for t in key_terms("Why did Finland send deminers to Kursk in October 2024?")]
+    ['Finland', 'Kursk', 'October', '2024']
+    >>> missing(key_terms("Dlaczego Finlandia wysłała saperów do obwodu kurskiego?"),
+    ...         TermIndex("Korea Północna wysłała saperów do obwodu kurskiego."))
+    ['Finlandia']
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .language import _EN_WORDS, _PL_WORDS
+from .lexical import STOPWORDS, fold
+from .support import _NUM, _translit, numbers
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_SENTENCE_START = re.compile(r"(^|[.!?:;\"„“”»«(]\s*|\n)$")
+
+# English words whose Polish forms share no 4-letter transliterated prefix with them
+_EN_TO_PL = {
+    "russi": ("rosj",), "ukrai": ("ukra",), "korea": ("kore",), "north": ("poln", "krld"), "south": ("polu",),
+    "japan": ("japo",), "china": ("chin",), "chine": ("chin",), "finla": ("finl",), "finni": ("finl",),
+    "hunga": ("wegr",), "germa": ("niem",), "polan": ("pols",), "polis": ("pols",), "ameri": ("amer", "usa", "stan"),
+    "unite": ("zjed", "stan", "onz"), "belar": ("bial",), "syria": ("syri",), "iran": ("iran",), "europ": ("euro",),
+    "mosco": ("mosk",), "pyong": ("pjon",), "seoul": ("seul",), "kyiv": ("kijo",), "kiev": ("kijo",),
+    "krem": ("krem",), "jong": ("dzon",), "yoon": ("jun",), "peskov": ("pies",), "dmitr": ("dmit", "dymi"),
+    "serge": ("sier", "siar"), "vyach": ("wiac",), "kyryl": ("kyry", "kiry"), "worke": ("prac",),
+    "party": ("part",), "defen": ("obro",), "minis": ("mini",), "presi": ("prez",), "gener": ("gene",),
+    "duma": ("dum",), "state": ("pans", "stan"), "red": ("czer",), "star": ("gwia", "zwie"),
+    "weste": ("zach",), "west": ("zach",), "asia": ("azj",), "easte": ("wsch",), "zvezd": ("zwie",),
+}
+_MONTHS_PL = {
+    1: ("styczen", "stycznia", "styczniu"), 2: ("luty", "lutego", "lutym"), 3: ("marzec", "marca", "marcu"),
+    4: ("kwiecien", "kwietnia", "kwietniu"), 5: ("maj", "maju"),   # not "maja": folded, it is "mają"
+    6: ("czerwiec", "czerwca", "czerwcu"),
+    7: ("lipiec", "lipca", "lipcu"), 8: ("sierpien", "sierpnia", "sierpniu"), 9: ("wrzesien", "wrzesnia", "wrzesniu"),
+    10: ("pazdziernik", "pazdziernika", "pazdzierniku"), 11: ("listopad", "listopada", "listopadzie"),
+    12: ("grudzien", "grudnia", "grudniu"),
+}
+_MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+              "november", "december")
+MONTHS = {form: n for n, forms in _MONTHS_PL.items() for form in forms} | \
+    {name: n for n, name in enumerate(_MONTHS_EN, start=1)}
+_NOT_ALWAYS_MONTHS = {"may", "march"}     # English words that are months only when capitalised
+
+
+_COMMON = STOPWORDS | _PL_WORDS | _EN_WORDS | {"wedlug", "zgodnie", "jednak", "natomiast", "ponadto", "they", "there",
+                                              "however", "also", "both", "he", "she", "we", "these"}
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str                       # as written: "Finland", "12 tys.", "październiku"
+    kind: str                       # "name" | "number" | "month"
+    parts: tuple                    # (frozenset of keys, ...): each part must be found by one of its keys
+
+
+_ABBREVIATIONS = {"pld": ("polu",), "pln": ("poln",), "krld": ("kore", "poln"), "usa": ("amer", "stan", "zjed"),
+                  "ue": ("unia", "euro"), "onz": ("onz", "naro")}
+
+
+# adjectives that name two words of a name at once: "północnokoreańscy" holds "Korea Północna"
+_COMPOUNDS = {"polnocnokorea": ("poln", "kore"), "poludniowokorea": ("polu", "kore"), "north-korea": ("poln", "kore"),
+              "south-korea": ("polu", "kore")}
+
+
+def word_keys(word: str, evidence: bool = False) -> set[str]:
+    """The keys a word can be found by: its transliterated prefix (4 letters; 3 for words of up to
+    5 letters, so "Kimem" meets "Kim" and "Seulu" meets "Seul"), an abbreviation's expansion, and for
+    English words with a different Polish form, the Polish prefixes. In evidence every word gives
+    both its 3- and 4-letter prefixes.
+
+    >>> sorted(word_keys("Kimem")), sorted(word_keys("Kim", evidence=True))
+    (['kim'], ['kim'])
+    """
+    word = re.sub(r"['’]s$", "", word)
+    folded, translit = fold(word), _translit(word)
+    keys = {translit[:3], translit[:4]} if evidence else {translit[:4] if len(word) >= 6 else translit[:3]}
+    keys.update(_ABBREVIATIONS.get(folded, ()))
+    for compound, parts in _COMPOUNDS.items():
+        if folded.startswith(compound):
+            keys.update(parts)
+    if evidence:
+        keys.update([k[:3] for k in keys])
+    for english, polish in _EN_TO_PL.items():
+        if folded.startswith(english):
+            keys.update(polish)
+    return keys
+
+
+def name_words(text: str) -> set[str]:
+    """Folded capitalised words that stand mid-sentence in `text`: words known to be names."""
+    return {fold(m.group(0)) for m in _WORD.finditer(text)
+            if m.group(0)[0].isupper() and not _starts_sentence(text, m.start())}
+
+
+def key_terms(text: str, initial: set[str] | frozenset = frozenset()) -> list[Term]:
+    """The names, months and numbers `text` asserts, in order of appearance. A capitalised word
+    that starts a sentence counts as a name only when it is in `initial`, the words known as names
+    elsewhere (an answer's "Finlandia wysłała…" when the question names Finlandia mid-sentence),
+    so that "Odpowiedź" or "Według" starting a sentence is not taken for one."""
+    terms: list[Term] = []
+    run: list[tuple[str, int]] = []
+
+    def close_run():
+        if run:
+            words = [w for w, _ in run if len(re.sub(r"['’]s$", "", w)) > 2 and not w.isupper()]
+            if words:
+                parts = tuple(frozenset(word_keys(w)) for w in words)
+                terms.append(Term(text[run[0][1]:run[-1][1] + len(run[-1][0])], "name", parts))
+            run.clear()
+
+    for m in _WORD.finditer(text):
+        word, start = m.group(0), m.start()
+        folded = fold(word)
+        if folded in MONTHS and not (folded in _NOT_ALWAYS_MONTHS and word[0].islower()):
+            close_run()
+            terms.append(Term(word, "month", (frozenset({f"m{MONTHS[folded]}"}),)))
+        elif word[0].isupper() and (not _starts_sentence(text, start) or folded in initial and folded not in _COMMON):
+            if run and text[run[-1][1] + len(run[-1][0]):start].strip(" -") != "":
+                close_run()
+            run.append((word, start))
+        else:
+            close_run()
+    close_run()
+    for m in _NUM.finditer(text):
+        values = numbers(m.group(0))
+        if values:
+            terms.append(Term(m.group(0).strip(), "number", tuple(frozenset({f"n{v:g}"}) for v in values)))
+    return terms
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    return bool(_SENTENCE_START.search(text[max(0, start - 3):start])) or start == 0
+
+
+class TermIndex:
+    """The keys present in a text: every word's (any case), its numbers and its months."""
+
+    def __init__(self, text: str):
+        self.keys: set[str] = set()
+        for m in _WORD.finditer(text):
+            word = m.group(0)
+            self.keys.update(word_keys(word, evidence=True))
+            folded = fold(word)
+            if folded in MONTHS:
+                self.keys.add(f"m{MONTHS[folded]}")
+        self.keys.update(f"n{v:g}" for v in numbers(text))
+
+    def has(self, term: Term) -> bool:
+        return all(part & self.keys for part in term.parts)
+
+
+def missing(terms: list[Term], index: TermIndex) -> list[str]:
+    """The terms (as written) that do not occur in the indexed text, without repeats."""
+    return list(dict.fromkeys(t.text for t in terms if not index.has(t)))

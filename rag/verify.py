@@ -1,0 +1,78 @@
+"""Answer check: the model's text -> only sentences whose cited passage states them, with citations.
+
+Each answer sentence is kept only if
+  1. every name, number and month it asserts occurs in the sentences of the passage it cites, as
+     shown to the model (`rag/terms.py`: Polish inflection folded, English names mapped); and
+  2. the support judge accepts the passage for it (`rag/support.py`: catches text from the model's
+     own knowledge and citations to the wrong passage).
+A sentence whose cited passage fails is moved to a passage that passes both, if one does;
+otherwise it is dropped. An answer left with no sentence becomes a refusal. Each kept sentence's
+judge score goes into the answer's evidence score (`Checked.support`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
+from .terms import TermIndex, key_terms, missing, name_words
+from .types import Citation, Passage
+
+REFUSAL_PATTERNS = re.compile(
+    r"NO[ _]ANSWER|do(es)? not (contain|answer|say|mention|provide)|no information|not (mentioned|stated)"
+    r"|nie zawiera|nie odpowiada|brak (informacji|odpowiedzi)|nie (podaj|wspomina|mówi)", re.I)
+
+
+@dataclass
+class Checked:
+    text: str                                 # kept sentences with their (possibly moved) markers
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False                     # the model refused, or nothing it said was supported
+    kept: int = 0                             # answer sentences kept ...
+    dropped: list[str] = field(default_factory=list)   # ... and those dropped, with why
+    support: float = 0.0                      # mean judge score of the kept sentences (0 when none)
+
+
+def check(text: str, passages: list[Passage], judge, question: str = "", strict_terms: bool = True) -> Checked:
+    """Keep what the cited passages state. `strict_terms` off skips condition 1 (an English answer
+    over Polish passages, where a name's English form may not be mapped)."""
+    if not text or REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
+        return Checked("", refused=True)
+    text, _ = cite(text, passages)
+    shown = [TermIndex(p.text or p.chunk.text) for p in passages]
+    known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages)) if strict_terms else set()
+    kept, citations, scores, dropped = [], [], [], []
+    threshold = getattr(judge, "threshold", 0.5)
+    for sentence in answer_sentences(text):
+        claim = strip_markers(sentence)
+        if not claim or REFUSAL_PATTERNS.search(claim):
+            continue
+        terms = key_terms(claim, initial=known) if strict_terms else []
+
+        def passes(n: int) -> float:
+            if terms and missing(terms, shown[n - 1]):
+                return 0.0
+            return judge.score(claim, passages[n - 1].chunk.text, question)
+
+        cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
+        scored = [(passes(n), n) for n in cited]
+        good = [(s, n) for s, n in scored if s >= threshold]
+        if not good:
+            best = max(((passes(p.rank), p.rank) for p in passages), default=(0.0, 0))
+            good = [best] if best[0] >= threshold else []
+        if not good:
+            why = f"not in [{', '.join(map(str, cited))}]: {', '.join(missing(terms, shown[cited[0] - 1]))}" \
+                if cited and terms and missing(terms, shown[cited[0] - 1]) else "no passage supports it"
+            dropped.append(f"{claim} ({why})")
+            continue
+        numbers = [n for _, n in good]
+        scores.append(max(s for s, _ in good))
+        marks = "".join(f"[{n}]" for n in numbers)
+        kept.append(f"{claim.rstrip('.!?')} {marks}" + (claim[-1] if claim[-1] in ".!?" else "."))
+        for n in numbers:
+            c = make_citation(n, passages[n - 1], claim)
+            if (c.marker, c.start) not in {(x.marker, x.start) for x in citations}:
+                citations.append(c)
+    if not kept:
+        return Checked("", refused=True, dropped=dropped)
+    return Checked(" ".join(kept), citations, False, len(kept), dropped, sum(scores) / len(scores))

@@ -1,0 +1,128 @@
+"""The premise check, the answer check and the English-through-Polish path, with fakes."""
+from rag import premise, verify
+from rag.terms import TermIndex, key_terms, missing
+from rag.types import Chunk, Passage
+
+from .test_pipeline import A1, Q_PL
+
+SENTENCE = "Rosja planuje zatrudnić 12 tys. północnokoreańskich pracowników w Tatarstanie."
+
+
+def _passage(text, rank=1):
+    return Passage(rank, Chunk(f"a#{rank}", "a", 0, len(text), text), 1.0, text=text)
+
+
+class AcceptAll:
+    threshold = 0.5
+
+    def score(self, sentence, evidence, question=""):
+        return 0.9
+
+
+def test_terms_meet_across_inflection_and_languages():
+    index = TermIndex("W czerwcu Siergiej Szojgu spotkał się z Kim Dzong Unem w Pjongjangu. KRLD wysłała 12 tys. żołnierzy.")
+    for text in ("Szojgu met Kim Jong Un in Pyongyang in June.", "Kimem i Szojgu rozmawiali w czerwcu.",
+                 "North Korea sent 12,000 soldiers.", "Korea Północna wysłała 12 000 żołnierzy."):
+        assert missing(key_terms(text), index) == [], text
+    assert missing(key_terms("Szojgu met Putin in Moscow in July."), index) == ["Putin", "Moscow", "July"]
+    known = {"korea", "szojgu"}
+    assert missing(key_terms("Korea Południowa wysłała 15 tys. żołnierzy.", initial=known), index) == \
+        ["Korea Południowa", "15 tys."]
+    assert key_terms("Name the two presidents.") == []
+    assert [t.text for t in key_terms("Odpowiedź: Według HUR, Szojgu…", initial=known | {"odpowiedz"})] == \
+        ["Odpowiedź", "Szojgu"]
+
+
+def test_a_label_glued_to_letters_is_not_a_number():
+    assert [t.kind for t in key_terms("Odpowiedź (pytanie Q16) dla Szojgu")] == ["name"]
+
+
+def test_premise_names_what_no_passage_holds():
+    passages = [_passage(SENTENCE)]
+    assert premise.gaps("Dlaczego Węgry wysłały 50 tys. pracowników do Tatarstanu?", None, passages) == \
+        ["Węgry", "50 tys."]
+    assert premise.gaps("Ilu pracowników z Korei Północnej Rosja zatrudni w Tatarstanie?", None, passages) == []
+    # an English name the word map misses is trusted when the translation's terms are all there
+    assert premise.gaps("How many workers will Zvyozdochka hire?", "Ilu pracowników zatrudni Tatarstan?", passages) == []
+    assert "Finland" in premise.refusal(["Finland"], "en") and "Finlandia" in premise.refusal(["Finlandia"], "pl")
+
+
+def test_answer_sentence_naming_what_its_passage_does_not_is_dropped():
+    passages = [_passage(SENTENCE), _passage("Korea Południowa rozważa dostawy broni dla Ukrainy.", 2)]
+    checked = verify.check("Rosja zatrudni 12 tys. pracowników w Tatarstanie [1]. "
+                           "Korea Południowa wysłała żołnierzy do Kurska [1].", passages, AcceptAll())
+    assert checked.text == "Rosja zatrudni 12 tys. pracowników w Tatarstanie [1]."
+    assert checked.kept == 1 and "Korea Południowa" in checked.dropped[0] or "Kurska" in checked.dropped[0]
+
+
+def test_a_sentence_is_moved_to_the_passage_that_states_it():
+    passages = [_passage("Szojgu odwiedził Pjongjang."), _passage(SENTENCE, 2)]
+    checked = verify.check("Rosja zatrudni 12 tys. pracowników [1].", passages, AcceptAll())
+    assert checked.text == "Rosja zatrudni 12 tys. pracowników [2]." and checked.citations[0].marker == 2
+
+
+def test_nothing_left_is_a_refusal():
+    checked = verify.check("Finlandia wysłała saperów [1].", [_passage(SENTENCE)], AcceptAll(),
+                           question="Dlaczego Finlandia wysłała saperów?")
+    assert checked.refused and checked.dropped
+
+
+def test_false_premise_is_refused_naming_the_missing_term(make_pipeline):
+    p = make_pipeline(["Finlandia wysłała saperów do Tatarstanu [1]."])
+    answer = p.ask("Dlaczego Finlandia wysłała pracowników do Tatarstanu?")
+    assert answer.refused and answer.missing == ["Finlandia"] and "Finlandia" in answer.answer
+    assert not p.generator.prompts, "no answer is generated for a false premise"
+
+
+def test_english_question_is_answered_in_polish_checked_then_translated(make_pipeline):
+    def reply(messages):
+        system = messages[0]["content"]
+        if system.startswith("Translate the user's question"):
+            return "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?"
+        if system.startswith("Translate the user's Polish"):
+            return "Russia wants to hire 12,000 North Korean workers in Tatarstan."      # marker lost
+        return "Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."
+
+    p = make_pipeline(reply_fn=reply, translate_query=True)
+    events = list(p.stream("How many North Korean workers does Russia want to hire in Tatarstan?"))
+    answer = events[-1].answer
+    marker = answer.citations[0].marker
+    assert not answer.refused and answer.answer == f"Russia wants to hire 12,000 North Korean workers in Tatarstan [{marker}]."
+    assert answer.polish.startswith("Rosja chce zatrudnić 12 tys.") and answer.citations[0].article_id == A1
+    shown = "".join(e.text for e in events if e.kind == "token")
+    assert shown.startswith("Russia wants"), "only the English translation is streamed"
+    answer_prompt = next(m for m in p.generator.prompts if m[0]["content"].startswith("You answer"))
+    assert "Answer in Polish." in answer_prompt[1]["content"]
+
+
+def test_english_direct_mode_answers_in_english(settings):
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    from .fakes import ScriptedGenerator, WordOverlapEmbedder
+
+    s = Settings(**{**settings.__dict__, "english_answers": "direct"})
+    p = Pipeline(s, embedder=WordOverlapEmbedder(), judge=AcceptAll(),
+                 generator=ScriptedGenerator(["Russia wants to hire 12,000 workers in Tatarstan [1]."]))
+    answer = p.ask("How many workers does Russia want to hire in Tatarstan?")
+    assert not answer.refused and answer.polish is None and "12,000" in answer.answer
+
+
+def test_polish_questions_are_unchanged_by_the_english_path(make_pipeline):
+    p = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."])
+    assert "12 tys." in p.ask(Q_PL).answer and len(p.generator.prompts) == 1
+
+
+def test_the_models_no_as_a_judge_refuses_when_switched_on(make_pipeline):
+    from rag.prompt import JUDGE_QUESTION
+
+    def reply(messages):
+        if messages[-1]["content"] == JUDGE_QUESTION:
+            assert messages[-2]["role"] == "assistant"          # the answer it judges, right before
+            return "No"
+        return "Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."
+
+    assert not make_pipeline(reply_fn=reply).ask(Q_PL).refused          # off by default
+    p = make_pipeline(reply_fn=reply, llm_judge=True)
+    answer = p.ask(Q_PL)
+    assert answer.refused and "judged its answer unsupported" in answer.dropped[-1]
