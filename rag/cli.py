@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge", help="support judge: 'similarity' (offline default) or an NLI cross-encoder id/path")
     p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics (no answers generated)")
     p.add_argument("--calibrate", action="store_true", help="only report the judge's agreement with eval/judge_calibration.jsonl")
+    p.add_argument("--language", choices=["pl", "en"], help="only the items in this language")
     p.add_argument("--k", type=int)
     _model_flags(p)
 

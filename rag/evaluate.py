@@ -24,7 +24,9 @@ def configuration_name(s: Settings) -> str:
     def short(spec: str) -> str:
         return re.sub(r"[^A-Za-z0-9.]+", "-", Path(spec).name if "/" in spec else spec).strip("-")[:40]
     flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "") + \
-        ("-eq" if s.fusion == "equal" else "")
+        ("p" if s.check_premise else "") + ("-eq" if s.fusion == "equal" else "") + \
+        ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
+        (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "")
     bridge = f"-w{s.bridge_words}s{s.bridge_similarity:g}" if s.bridge_words else ""
     return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
         bridge + (f"-{flags}" if flags else "")
@@ -32,8 +34,9 @@ def configuration_name(s: Settings) -> str:
 
 # modules whose code decides what an answer is; scoring code (metrics, this file) is left out so
 # that re-scoring reuses cached generations
-_GENERATING = ("articles", "chunking", "citations", "config", "embedders", "generators", "index", "language",
-               "lexical", "models", "pipeline", "prompt", "retrieve", "support", "types")
+_GENERATING = ("articles", "chunking", "citations", "config", "embedders", "evidence", "generators", "hardware",
+               "index", "language", "lexical", "models", "pipeline", "premise", "prompt", "retrieve", "support",
+               "terms", "translate", "types", "verify")
 
 
 def pipeline_fingerprint(seeds_dir: Path) -> str:
@@ -106,11 +109,36 @@ def generate(pipeline, items: list[dict], cache_path: Path, config: str, progres
             key = hashlib.sha256(f"{config}\0{item['question']}".encode()).hexdigest()
             if key not in cache:
                 result = pipeline.ask(item["question"])
-                answer = {**result.to_json(), "ranking": result.ranking, "translation": result.translation}
+                answer = {**result.to_json(), "ranking": result.ranking, "translation": result.translation,
+                          "evidence_score": result.evidence_score, "missing": result.missing,
+                          "dropped": result.dropped, "polish": result.polish}
                 cache[key] = answer
                 fh.write(json.dumps({"key": key, "id": item["id"], "answer": answer}, ensure_ascii=False) + "\n")
                 fh.flush()
             out.append(cache[key])
+    return out
+
+
+KINDS = ("answerable", "out-of-scope", "near-topic", "false-premise")
+
+
+def question_kind(item: dict) -> str:
+    """answerable | out-of-scope | false-premise | near-topic (unanswerable on the articles' topic)."""
+    if item["answerable"]:
+        return "answerable"
+    return item["type"] if item["type"] in ("out-of-scope", "false-premise") else "near-topic"
+
+
+def refusal_curve(rows: list[dict], thresholds=None) -> list[dict]:
+    """Refusal precision/recall (unanswerable = positive) if answers scoring under t were refused too.
+    A row's score is its answer's evidence score (0 when the pipeline already refused)."""
+    thresholds = thresholds or [round(0.05 * i, 2) for i in range(21)]
+    out = []
+    for t in thresholds:
+        pairs = [(r["answerable"], r["refused"] or r.get("evidence_score", 1.0) < t) for r in rows]
+        ref = M.refusal_scores(pairs)
+        out.append({"threshold": t, "precision": ref["precision"], "recall": ref["recall"], "f1": ref["f1"],
+                    "false_refusal_rate": ref["false_refusal_rate"]})
     return out
 
 
@@ -122,6 +150,7 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
         ranking = ans.get("ranking") or [p["chunk_id"] for p in ans["passages"]]
         ranked = [chunks[c] for c in ranking if c in chunks]
         row = {"id": item["id"], "language": item["language"], "answerable": item["answerable"],
+               "kind": question_kind(item), "evidence_score": ans.get("evidence_score", 0.0),
                "refused": ans["refused"], "answer": ans["answer"],
                "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],
                "completion_tokens": ans["usage"]["completion_tokens"],
@@ -135,8 +164,12 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
             a = M.alce(ans["answer"], [p["text"] for p in ans["passages"]], judge.supports)
             row["citation_recall"], row["citation_precision"] = a["recall"], a["precision"]
         rows.append(row)
+    by_kind = {f"{language}/{kind}": aggregate([r for r in rows if r["language"] == language and r["kind"] == kind])
+               for kind in KINDS for language in ("pl", "en") if any(r["language"] == language and r["kind"] == kind
+                                                                      for r in rows)}
     return {"overall": aggregate(rows), "pl": aggregate([r for r in rows if r["language"] == "pl"]),
-            "en": aggregate([r for r in rows if r["language"] == "en"]), "items": rows}
+            "en": aggregate([r for r in rows if r["language"] == "en"]), "by_kind": by_kind,
+            "refusal_curve": refusal_curve(rows), "items": rows}
 
 
 def retrieval_report(pipeline, items: list[dict], settings: Settings) -> str:
@@ -144,19 +177,30 @@ def retrieval_report(pipeline, items: list[dict], settings: Settings) -> str:
     from .articles import load_articles
     from .language import detect
 
+    from . import premise
+
     index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
     articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
     rows = {"pl": [], "en": []}
+    gaps: dict[tuple[str, str], list[bool]] = {}      # (language, kind) -> premise check refused?
     for item in items:
+        query, translation, retrieval, _ = pipeline.retrieve(item["question"], detect(item["question"]))
+        refused = bool(premise.gaps(query, translation, retrieval.passages[:settings.k]))
+        gaps.setdefault((item["language"], question_kind(item)), []).append(refused)
         if not item["answerable"]:
             continue
-        _, _, retrieval, _ = pipeline.retrieve(item["question"], detect(item["question"]))
         ranked = [(p.chunk.article_id, p.chunk.start, p.chunk.end) for p in retrieval.passages]
         rows[item["language"]].append(M.retrieval_scores(ranked, M.gold_spans(item, articles), settings.k))
     lines = [f"Retrieval, answerable items: {configuration_name(settings)}, fusion={settings.fusion}, "
              f"{len(index.chunks)} chunks", "", "| metric | pl | en |", "|---|---|---|"]
     for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall"):
         lines.append(f"| {key} | {_fmt(M.mean(r[key] for r in rows['pl']))} | {_fmt(M.mean(r[key] for r in rows['en']))} |")
+    lines += ["", "Premise check alone (no answer generated): share of items it refuses", "",
+              "| kind | pl | en |", "|---|---|---|"]
+    for kind in KINDS:
+        cells = [gaps.get((language, kind), []) for language in ("pl", "en")]
+        lines.append(f"| {kind} | " + " | ".join(f"{sum(c) / len(c):.2f} ({sum(c)}/{len(c)})" if c else "-"
+                                                   for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -172,6 +216,7 @@ def aggregate(rows: list[dict]) -> dict:
     out["citation_precision"] = M.mean(r.get("citation_precision") for r in rows)
     ref = M.refusal_scores([(r["answerable"], r["refused"]) for r in rows])
     out.update({f"refusal_{k}" if k != "false_refusal_rate" else k: v for k, v in ref.items()})
+    out["refused_share"] = M.mean(float(r["refused"]) for r in rows)
     out["language_match"] = M.mean(r["language_match"] for r in rows)
     for key in ("ttft_ms", "total_ms", "prompt_tokens"):
         values = [r[key] for r in rows]
@@ -196,8 +241,24 @@ def report_markdown(name: str, result: dict, plot: str | None) -> str:
              "| metric | all | pl | en |", "|---|---|---|---|"]
     for k in keys:
         lines.append(f"| {k} | {_fmt(result['overall'][k])} | {_fmt(result['pl'].get(k))} | {_fmt(result['en'].get(k))} |")
+    kinds = result.get("by_kind", {})
+    if kinds:
+        cols = list(kinds)
+        lines += ["", "By language and kind of question (unanswerable kinds: `refused_share` is the share refused)", "",
+                  "| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+        for k in ("items", "fact_accuracy", "gold_citation_rate", "citation_precision", "refused_share",
+                  "language_match", "ttft_ms_p50"):
+            lines.append(f"| {k} | " + " | ".join(_fmt(kinds[c].get(k)) for c in cols) + " |")
+    curve = result.get("refusal_curve")
+    if curve:
+        lines += ["", "Refusal if the evidence score is below t (unanswerable = positive class)", "",
+                  "| t | precision | recall | F1 | false refusals |", "|---|---|---|---|---|"]
+        lines += [f"| {c['threshold']:.2f} | {_fmt(c['precision'])} | {_fmt(c['recall'])} | {_fmt(c['f1'])} | "
+                  f"{_fmt(c['false_refusal_rate'])} |" for c in curve]
     if plot:
         lines += ["", f"![main metrics]({plot})"]
+        if curve:
+            lines += ["", f"![refusal precision/recall]({Path(plot).stem}-refusal.png)"]
     return "\n".join(lines) + "\n"
 
 
@@ -219,6 +280,20 @@ def plot_metrics(name: str, result: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    curve = result.get("refusal_curve")
+    if curve:
+        fig, ax = plt.subplots(figsize=(4.2, 3.6))
+        ax.plot([c["recall"] for c in curve], [c["precision"] for c in curve], marker="o", markersize=3)
+        for c in curve[::4]:
+            ax.annotate(f"t={c['threshold']:.2f}", (c["recall"], c["precision"]), fontsize=7)
+        ax.set_xlabel("refusal recall (unanswerable refused)")
+        ax.set_ylabel("refusal precision")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_title("refusing below an evidence score t", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path.with_name(path.stem + "-refusal.png"), dpi=110)
+        plt.close(fig)
 
 
 def compare(out_dir: Path, a: str, b: str) -> str:
@@ -253,6 +328,8 @@ def main(args, settings: Settings) -> int:
         print(json.dumps(cal, indent=1))
         return 0
     items = load_items(args.questions)
+    if getattr(args, "language", None):
+        items = [i for i in items if i["language"] == args.language]
     if args.limit:
         items = items[: args.limit]
     name = configuration_name(settings)
@@ -268,7 +345,7 @@ def main(args, settings: Settings) -> int:
     result.update({"configuration": name, "pipeline_fingerprint": fingerprint, "judge": judge.id, "calibration": cal,
                    "settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"},
                    "limit": args.limit})
-    suffix = f"-limit{args.limit}" if args.limit else ""
+    suffix = (f"-{args.language}" if getattr(args, "language", None) else "") + (f"-limit{args.limit}" if args.limit else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{name}{suffix}.json"
     json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

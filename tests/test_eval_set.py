@@ -6,7 +6,9 @@ import pytest
 
 from .conftest import ROOT, SEEDS
 
-TYPES = {"fact", "number", "date", "person", "multi-article", "cross-lingual", "false-premise", "out-of-scope"}
+TYPES = {"fact", "number", "date", "person", "multi-article", "cross-lingual", "false-premise", "out-of-scope",
+         "near-topic"}
+SUBTYPES = {"wrong-country", "wrong-date", "wrong-number", "non-event", "wrong-person"}
 
 
 def _load(name):
@@ -35,6 +37,19 @@ def test_questions_are_well_formed(articles):
             assert i["evidence"] and i["facts"] and all(isinstance(v, list) and v for v in i["facts"])
         else:
             assert not i["evidence"]
+        if "premise" in i:      # the false premise's key terms: in none of the articles
+            assert i["type"] == "false-premise" and i.get("subtype") in SUBTYPES
+            text = "\n".join(articles.values()).lower()
+            assert not any(stem.lower() in text for stem in i["premise"]), i["id"]
+
+
+def test_unanswerable_kinds_are_each_well_represented():
+    from rag.evaluate import question_kind
+
+    kinds = Counter((i["language"], question_kind(i)) for i in _load("questions.jsonl"))
+    for language in ("pl", "en"):
+        for kind in ("false-premise", "near-topic", "out-of-scope"):
+            assert kinds[(language, kind)] >= 3, (language, kind)
 
 
 def test_questions_proportions():

@@ -39,8 +39,9 @@ def test_score_and_report(make_pipeline, tmp_path):
     result.update({"configuration": "x", "judge": "similarity", "calibration": {"agreement": 0.8}})
     md = evaluate.report_markdown("x", result, "x.png")
     assert "| fact_accuracy |" in md and "![main metrics](x.png)" in md
+    assert "| metric | pl/answerable |" in md and "| 0.50 | 0.000 | 0.000 |" in md     # curve: nothing unanswerable
     evaluate.plot_metrics("x", result, tmp_path / "x.png")
-    assert (tmp_path / "x.png").stat().st_size > 1000
+    assert (tmp_path / "x.png").stat().st_size > 1000 and (tmp_path / "x-refusal.png").stat().st_size > 1000
     for name in ("a", "b"):
         (tmp_path / f"{name}.json").write_text(json.dumps(result))
     table = evaluate.compare(tmp_path, "a", "b")
@@ -51,6 +52,24 @@ def test_retrieval_only_report(make_pipeline):
     p = make_pipeline()
     report = evaluate.retrieval_report(p, _items(6), p.settings)
     assert "| hit@5 |" in report and p.generator.prompts == []       # Polish items: no model call
+    assert "| answerable | 0.00 (0/6) | - |" in report
+
+
+def test_refusal_curve_counts_low_scores_as_refusals():
+    rows = [{"answerable": True, "refused": False, "evidence_score": 0.8},
+            {"answerable": True, "refused": False, "evidence_score": 0.3},
+            {"answerable": False, "refused": False, "evidence_score": 0.2},
+            {"answerable": False, "refused": True, "evidence_score": 0.0}]
+    curve = {c["threshold"]: c for c in evaluate.refusal_curve(rows, [0.0, 0.25, 0.5])}
+    assert curve[0.0]["recall"] == 0.5 and curve[0.0]["false_refusal_rate"] == 0.0
+    assert curve[0.25]["recall"] == 1.0 and curve[0.25]["precision"] == 1.0
+    assert curve[0.5]["false_refusal_rate"] == 0.5 and curve[0.5]["precision"] == 2 / 3
+
+
+def test_question_kinds():
+    assert evaluate.question_kind({"answerable": True, "type": "fact"}) == "answerable"
+    assert evaluate.question_kind({"answerable": False, "type": "person"}) == "near-topic"
+    assert evaluate.question_kind({"answerable": False, "type": "false-premise"}) == "false-premise"
 
 
 def test_configuration_name_records_models_and_retrieval(settings):
