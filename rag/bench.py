@@ -326,13 +326,7 @@ def main(args, settings: Settings) -> int:
     if getattr(args, "load_modes", False):
         from .doctor import measure_load_modes
 
-        result = measure_load_modes(settings)
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "bench_load_modes.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        md = load_modes_markdown(result)
-        (args.out / "bench_load_modes.md").write_text(md, encoding="utf-8")
-        print(md)
-        return 0
+        return _save(args.out, "bench_load_modes", (result := measure_load_modes(settings)), load_modes_markdown(result))
     items = load_items(Path("eval/questions.jsonl"))
     questions = [i["question"] for i in items][: args.limit or None]
     result: dict = {"settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"}}
@@ -340,9 +334,13 @@ def main(args, settings: Settings) -> int:
         result["pipeline"] = bench_pipeline(settings, questions)
     if args.scale:
         result["scale"] = bench_scale(settings, args.scale)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    md = markdown(result)
-    (args.out / "bench.md").write_text(md, encoding="utf-8")
+    return _save(args.out, "bench", result, markdown(result))
+
+
+def _save(out: Path, name: str, result: dict, md: str) -> int:
+    """<name>.json and <name>.md in `out`, and the markdown on standard output."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / f"{name}.md").write_text(md, encoding="utf-8")
     print(md)
     return 0
