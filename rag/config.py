@@ -47,7 +47,7 @@ class Settings:
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     # answering policy
-    english_answers: str = "via-polish"   # English questions: "via-polish" (answer in Polish, check, translate) or "direct"
+    english_answers: str = "direct"  # English questions: "direct" (answer in English) or "via-polish" (in Polish, check, translate): README "Levers"
     check_premise: bool = True      # refuse, naming them, when the question's names/numbers/months are in no passage
     llm_judge: bool = False         # ask the model yes/no whether its answer is supported; "no" refuses (measured: README)
     refusal_threshold: float = 0.0  # refuse answers whose evidence score is below this (eval report: the curve)

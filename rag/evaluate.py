@@ -296,7 +296,9 @@ def plot_metrics(name: str, result: dict, path: Path) -> None:
         plt.close(fig)
 
 
-def compare(out_dir: Path, a: str, b: str) -> str:
+def compare(out_dir: Path, a: str, b: str, limit: int | None = None) -> str:
+    """Two saved results side by side; with `limit`, both re-aggregated over their first `limit`
+    items (an eval set that grew is compared on the items both runs answered)."""
     def load(name):
         path = out_dir / (name if name.endswith(".json") else f"{name}.json")
         if not path.is_file():
@@ -304,12 +306,20 @@ def compare(out_dir: Path, a: str, b: str) -> str:
             raise BadInput(f"no saved results for {name!r} in {out_dir} (saved: {saved})")
         return json.loads(path.read_text(encoding="utf-8"))
     ra, rb = load(a), load(b)
-    lines = [f"| metric | A | B | B - A |", "|---|---|---|---|"]
+    if limit:
+        for r in (ra, rb):
+            rows = r["items"][:limit]
+            r["overall"] = aggregate(rows)
+            for language in ("pl", "en"):
+                r[language] = aggregate([x for x in rows if x["language"] == language])
+    lines = ["| metric | A | B | B - A | A pl / en | B pl / en |", "|---|---|---|---|---|---|"]
     for k in ra["overall"]:
         va, vb = ra["overall"].get(k), rb["overall"].get(k)
         delta = vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else None
-        lines.append(f"| {k} | {_fmt(va)} | {_fmt(vb)} | {_fmt(delta)} |")
-    return f"A = {ra['configuration']}\nB = {rb['configuration']}\n\n" + "\n".join(lines)
+        lines.append(f"| {k} | {_fmt(va)} | {_fmt(vb)} | {_fmt(delta)} | {_fmt(ra['pl'].get(k))} / "
+                     f"{_fmt(ra['en'].get(k))} | {_fmt(rb['pl'].get(k))} / {_fmt(rb['en'].get(k))} |")
+    head = f"A = {ra['configuration']}\nB = {rb['configuration']}" + (f"\n(first {limit} items)" if limit else "")
+    return head + "\n\n" + "\n".join(lines)
 
 
 def main(args, settings: Settings) -> int:
@@ -318,7 +328,7 @@ def main(args, settings: Settings) -> int:
 
     out_dir: Path = args.out
     if args.compare:
-        print(compare(out_dir, *args.compare))
+        print(compare(out_dir, *args.compare, limit=args.limit))
         return 0
     pipeline = Pipeline(settings)
     judge = make_judge(args.judge, pipeline.embedder)

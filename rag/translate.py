@@ -3,7 +3,9 @@ in Polish), and checked Polish answers into English with their [n] markers kept.
 
 The small model reads Polish evidence far better when it answers in Polish, so an English
 question can be answered in Polish, checked in Polish against the Polish sentences, and only the
-checked answer translated (`english_answers = "via-polish"`; measured in the README's levers).
+checked answer translated (`english_answers = "via-polish"`). Measured against answering in
+English directly (the default) in the README's levers: it refused more false premises but stated
+fewer facts and took longer to the first token, so it is a setting, not the default.
 A translation that loses markers gets the Polish answer's markers back, sentence by sentence.
 
     >>> keep_markers("Russia sent 12,000 soldiers. They fought in Kursk.", "Rosja wysłała 12 tys. [1]. Walczyli w Kursku [2].")

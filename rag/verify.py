@@ -34,20 +34,22 @@ class Checked:
 
 
 def check(text: str, passages: list[Passage], judge, question: str = "", strict_terms: bool = True) -> Checked:
-    """Keep what the cited passages state. `strict_terms` off skips condition 1 (an English answer
-    over Polish passages, where a name's English form may not be mapped)."""
+    """Keep what the cited passages state. With `strict_terms` off (an English answer over Polish
+    passages, where a name's English form may not be mapped), condition 1 still holds for the
+    terms the question does not name; those it names passed the premise check already."""
     if not text or REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
         return Checked("", refused=True)
     text, _ = cite(text, passages)
     shown = [TermIndex(p.text or p.chunk.text) for p in passages]
-    known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages)) if strict_terms else set()
+    known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages))
+    asked = None if strict_terms else TermIndex(question)
     kept, citations, scores, dropped = [], [], [], []
     threshold = getattr(judge, "threshold", 0.5)
     for sentence in answer_sentences(text):
         claim = strip_markers(sentence)
         if not claim or REFUSAL_PATTERNS.search(claim):
             continue
-        terms = key_terms(claim, initial=known) if strict_terms else []
+        terms = [t for t in key_terms(claim, initial=known) if asked is None or not asked.has(t)]
 
         def passes(n: int) -> float:
             if terms and missing(terms, shown[n - 1]):

@@ -83,7 +83,7 @@ def test_english_question_is_answered_in_polish_checked_then_translated(make_pip
             return "Russia wants to hire 12,000 North Korean workers in Tatarstan."      # marker lost
         return "Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."
 
-    p = make_pipeline(reply_fn=reply, translate_query=True)
+    p = make_pipeline(reply_fn=reply, translate_query=True, english_answers="via-polish")
     events = list(p.stream("How many North Korean workers does Russia want to hire in Tatarstan?"))
     answer = events[-1].answer
     marker = answer.citations[0].marker
@@ -126,3 +126,12 @@ def test_the_models_no_as_a_judge_refuses_when_switched_on(make_pipeline):
     p = make_pipeline(reply_fn=reply, llm_judge=True)
     answer = p.ask(Q_PL)
     assert answer.refused and "judged its answer unsupported" in answer.dropped[-1]
+
+
+def test_english_answer_terms_the_question_does_not_name_must_be_in_the_passage():
+    passages = [_passage(SENTENCE)]
+    checked = verify.check("Russia will hire 12,000 workers in Tatarstan [1]. The Russian Ministry of Defence "
+                           "said so in November [1].", passages, AcceptAll(),
+                           question="How many workers will Russia hire in Tatarstan?", strict_terms=False)
+    assert checked.text == "Russia will hire 12,000 workers in Tatarstan [1]."
+    assert "November" in checked.dropped[0]
