@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .citations import MARKER
 from .language import _EN_WORDS, _PL_WORDS
 from .lexical import STOPWORDS, fold
 from .support import _NUM, _translit, numbers
@@ -113,6 +114,7 @@ def key_terms(text: str, initial: set[str] | frozenset = frozenset()) -> list[Te
     that starts a sentence counts as a name only when it is in `initial`, the words known as names
     elsewhere (an answer's "Finlandia wysłała…" when the question names Finlandia mid-sentence),
     so that "Odpowiedź" or "Według" starting a sentence is not taken for one."""
+    text = MARKER.sub(" ", text)           # "[2]" cites; it asserts no number
     terms: list[Term] = []
     run: list[tuple[str, int]] = []
 

@@ -33,8 +33,8 @@ def test_terms_meet_across_inflection_and_languages():
         ["Odpowiedź", "Szojgu"]
 
 
-def test_a_label_glued_to_letters_is_not_a_number():
-    assert [t.kind for t in key_terms("Odpowiedź (pytanie Q16) dla Szojgu")] == ["name"]
+def test_a_label_glued_to_letters_or_a_citation_marker_is_not_a_number():
+    assert [t.kind for t in key_terms("Odpowiedź (pytanie Q16) dla Szojgu [2].")] == ["name"]
 
 
 def test_premise_names_what_no_passage_holds():
