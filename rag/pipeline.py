@@ -123,14 +123,15 @@ class Pipeline:
             yield Event("answer", answer=self._finish(run, prompts.REFUSALS[language], True))
             return
 
+        check = self.settings.check_premise and not is_other(question)     # names in other scripts cannot be matched
+        gaps = premise.gaps(retrieval_query, translation, passages) if check else []
+        if gaps:                          # refused before any sentence is scored or token generated
+            run.passages = passages
+            yield Event("answer", answer=self._finish(run, premise.refusal(gaps, language), True, missing=gaps))
+            return
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
                                 self.settings.prompt_budget)
         run.passages = found.passages
-        check = self.settings.check_premise and not is_other(question)     # names in other scripts cannot be matched
-        gaps = premise.gaps(retrieval_query, translation, passages) if check else []
-        if gaps:
-            yield Event("answer", answer=self._finish(run, premise.refusal(gaps, language), True, missing=gaps))
-            return
 
         if language == "en" and translation and self.settings.english_answers == "via-polish":
             checked = yield from self._answer(run, translation, "pl", found, stream=False)
@@ -161,8 +162,7 @@ class Pipeline:
         checked = verify.check(text, found.passages, self.judge, question,
                                strict_terms=language == "pl" or self.settings.english_answers == "via-polish")
         if self.settings.llm_judge and not checked.refused:
-            run.llm_verdict = self._llm_verdict(messages, text)
-            if run.llm_verdict == "no":
+            if self._llm_verdict(messages, text) == "no":
                 checked = replace(checked, refused=True, dropped=[*checked.dropped, "the model judged its answer unsupported"])
         if (not checked.refused and language == "pl" and self.settings.extractive_fallback
                 and adds_nothing(checked.text, question)):
@@ -257,7 +257,6 @@ class _Run:
     passages: list[Passage] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     polish: str | None = None
-    llm_verdict: str | None = None
 
     def first_token(self, shown: bool) -> None:
         if shown and not self.timings.ttft_ms:

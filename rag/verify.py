@@ -51,10 +51,13 @@ def check(text: str, passages: list[Passage], judge, question: str = "", strict_
             continue
         terms = [t for t in key_terms(claim, initial=known) if asked is None or not asked.has(t)]
 
+        scores_of: dict[int, float] = {}      # passage number -> score: each passage judged once
+
         def passes(n: int) -> float:
-            if terms and missing(terms, shown[n - 1]):
-                return 0.0
-            return judge.score(claim, passages[n - 1].chunk.text, question)
+            if n not in scores_of:
+                scores_of[n] = 0.0 if terms and missing(terms, shown[n - 1]) else \
+                    judge.score(claim, passages[n - 1].chunk.text, question)
+            return scores_of[n]
 
         cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
         scored = [(passes(n), n) for n in cited]
