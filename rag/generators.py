@@ -1,9 +1,12 @@
 """The generator role: chat messages -> streamed text, plus token counting for the prompt budget.
 
-The llama-cpp-python backend formats messages with the model's own chat template, loads the
-GGUF lazily once per process, and serializes calls with a lock (a llama.cpp context is not
-thread-safe). Keeping the system message identical across questions lets llama.cpp reuse its
-KV cache for that prefix, so only the passages and the question are evaluated each time.
+Two backends, chosen by the `llm` setting alone:
+- in process (a bundled name, a GGUF path or a hub file): llama-cpp-python formats messages with
+  the model's own chat template, loads the GGUF lazily once per process, and serializes calls with
+  a lock (a llama.cpp context is not thread-safe). Keeping the system message identical across
+  questions lets llama.cpp reuse its KV cache for that prefix.
+- on a server (`openai:http://host:port/v1#model`): any OpenAI-compatible server streams the answer
+  over server-sent events; calls run concurrently and the server batches them (rag/openai_api.py).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from .errors import ModelError
 from .hardware import LoadPlan, plan_load, this_cpu
+from .openai_api import ServerClient, is_server_spec
 
 
 @runtime_checkable
@@ -28,7 +32,9 @@ class Generator(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def last_usage(self) -> tuple[int, int]: ...       # (prompt tokens, completion tokens) of the last stream
+    def last_usage(self) -> tuple[int, int]: ...       # (prompt tokens, completion tokens) of this thread's last stream
+
+    concurrent: bool  # True when several streams may run at once (a server); False: one at a time
 
 
 def physical_cores() -> int:
@@ -75,6 +81,7 @@ class LlamaCppGenerator:
         self.load_note = f"repack {self.plan.reason}"
         self.state_cache_mb = state_cache_mb
         self.id = spec
+        self.concurrent = False
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
         self.temperature = temperature
@@ -157,16 +164,125 @@ def _state_cache(capacity_bytes: int):
     return TrimmedRAMCache(capacity_bytes=capacity_bytes)
 
 
+class OpenAIGenerator:
+    """A model on an OpenAI-compatible server: `/chat/completions` streamed over server-sent events.
+
+    Token counts for the prompt budget come from the server's tokenizer where it has an endpoint
+    for it (llama-cpp-python: `/extras/tokenize`; llama.cpp and vLLM: `/tokenize`); a server
+    without one (Ollama, OpenAI itself) gets an estimate of one token per 3 characters, which
+    over-counts Polish text slightly, so the prompt stays within the budget. `load_note` says which.
+    Usage comes from the stream's final `usage` object where the server sends one; otherwise the
+    prompt is counted as above and the completion is the number of streamed pieces.
+    """
+
+    concurrent = True
+    CHARS_PER_TOKEN = 3
+
+    def __init__(self, spec: str, temperature: float = 0.0, timeout: float = 60.0, retries: int = 3):
+        self.id = spec
+        self.client = ServerClient(spec, "LLM", ("RAG_LLM_API_KEY",), timeout=timeout, retries=retries)
+        self.path = self.client.url
+        self.temperature = temperature
+        self._tokenizer: tuple[str, str] | None = None     # (path, body key) that worked, or ("", "") for none
+        self._counts: dict[str, int] = {}
+        self._local = threading.local()
+
+    @property
+    def load_note(self) -> str:
+        if self._tokenizer is None:
+            how = "not counted yet"
+        elif self._tokenizer[0]:
+            how = f"the server's {self._tokenizer[0]}"
+        else:
+            how = f"estimated, 1 per {self.CHARS_PER_TOKEN} characters (the server has no tokenize endpoint)"
+        return f"server {self.client.url}, model {self.client.model or '(first listed)'}; token counts: {how}"
+
+    def last_usage(self) -> tuple[int, int]:
+        return getattr(self._local, "usage", (0, 0))
+
+    def count_tokens(self, text: str) -> int:
+        if text not in self._counts:
+            if len(self._counts) > 50_000:
+                self._counts.clear()
+            self._counts[text] = self._count(text)
+        return self._counts[text]
+
+    def _count(self, text: str) -> int:
+        root = self.client.url.removesuffix("/v1")
+        if self._tokenizer is None:
+            for path, key in (("/extras/tokenize", "input"), ("/tokenize", "content")):
+                try:
+                    n = self._tokenize(root + path, key, text)
+                except ModelError:
+                    continue
+                self._tokenizer = (path, key)
+                return n
+            self._tokenizer = ("", "")
+        path, key = self._tokenizer
+        if not path:
+            return -(-len(text) // self.CHARS_PER_TOKEN)
+        return self._tokenize(root + path, key, text)
+
+    def _tokenize(self, url: str, key: str, text: str) -> int:
+        body = {key: text, "prompt": text, "model": self.client.resolve_model(), "add_special_tokens": False}
+        try:
+            response = self.client._http.post(url, json=body)
+        except Exception:
+            raise ModelError(f"cannot reach {url}") from None
+        if response.status_code >= 400:
+            raise ModelError(f"{url} answered HTTP {response.status_code}")
+        data = response.json()
+        if isinstance(data.get("count"), int):
+            return data["count"]
+        if isinstance(data.get("tokens"), list):
+            return len(data["tokens"])
+        raise ModelError(f"{url} answered without tokens")
+
+    def stream(self, messages, max_tokens, stop=None):
+        body = {"model": self.client.resolve_model(), "messages": messages, "max_tokens": max_tokens,
+                "temperature": self.temperature, "stream": True, "stream_options": {"include_usage": True}}
+        if stop:
+            body["stop"] = stop
+        pieces, usage, finished = 0, None, False
+        self._local.usage = (0, 0)
+        for event in self.client.stream_events("/chat/completions", body):
+            if event.get("usage"):
+                usage = event["usage"]
+            for choice in event.get("choices") or []:
+                finished = finished or bool(choice.get("finish_reason"))
+                delta = (choice.get("delta") or {}).get("content")
+                if delta:
+                    pieces += 1
+                    yield delta
+        if not finished:
+            # a complete stream says why it ended ("stop", "length"); one cut short does not
+            raise ModelError(f"the LLM server at {self.client.url} cut the answer short: llama-cpp-python's "
+                             "server does that when another request arrives (start it with "
+                             "--interrupt_requests false), other servers when they stop")
+        if usage:
+            self._local.usage = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        else:
+            self._local.usage = (sum(self.count_tokens(m.get("content") or "") for m in messages), pieces)
+
+
 _CACHE: dict[tuple, Generator] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 4096, n_threads: int = 0,
-                  temperature: float = 0.0, state_cache_mb: int = 256, repack: str = "auto") -> Generator:
-    """The process-wide generator for a spec; the model file is resolved now, loaded on first use.
-    `repack` is the llm_repack setting (auto | on | off), decided for this CPU by `plan_load`."""
+                  temperature: float = 0.0, state_cache_mb: int = 256, repack: str = "auto",
+                  timeout: float = 60.0, retries: int = 3) -> Generator:
+    """The process-wide generator for a spec. In process: the model file is resolved now, loaded on
+    first use; `repack` is the llm_repack setting (auto | on | off), decided for this CPU by
+    `plan_load`. An `openai:` spec: a server client, whose model is checked on first use."""
     from .models import resolve_llm
 
+    if is_server_spec(spec):
+        key = (spec, temperature, timeout, retries)
+        with _CACHE_LOCK:
+            if key not in _CACHE:
+                _CACHE[key] = OpenAIGenerator(spec, temperature=temperature, timeout=timeout, retries=retries)
+            return _CACHE[key]
     plan = plan_load(repack, this_cpu())
     key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb, plan.repack)
     with _CACHE_LOCK:

@@ -48,7 +48,8 @@ class Pipeline:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings.embedder)
+            self._embedder = get_embedder(self.settings.embedder, self.settings.server_timeout,
+                                          self.settings.server_retries)
         return self._embedder
 
     @property
@@ -56,7 +57,7 @@ class Pipeline:
         if self._generator is None:
             s = self.settings
             self._generator = get_generator(s.llm, s.cache_dir, s.llm_sha256, s.n_ctx, s.n_threads, s.temperature,
-                                            s.state_cache_mb, s.llm_repack)
+                                            s.state_cache_mb, s.llm_repack, s.server_timeout, s.server_retries)
         return self._generator
 
     @property

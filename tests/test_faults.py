@@ -90,8 +90,8 @@ def test_bad_seed_file_is_a_clear_error_and_the_index_is_kept(settings, make_pip
 
 
 def test_rag_add_embeds_only_the_new_article_and_skips_duplicates(tmp_path, settings, monkeypatch, capsys):
-    monkeypatch.setattr("rag.embedders.get_embedder", lambda spec: WordOverlapEmbedder())
-    monkeypatch.setattr("rag.pipeline.get_embedder", lambda spec: WordOverlapEmbedder())
+    monkeypatch.setattr("rag.embedders.get_embedder", lambda spec, *_: WordOverlapEmbedder())
+    monkeypatch.setattr("rag.pipeline.get_embedder", lambda spec, *_: WordOverlapEmbedder())
     monkeypatch.setenv("RAG_SEEDS_DIR", str(settings.seeds_dir))
     monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
     monkeypatch.chdir(tmp_path)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.openai_api import is_server_spec
 from rag.types import Answer
 
 from .render import CSS, CURSOR, escape_text, render_answer, render_error, render_sources, render_streaming
@@ -177,11 +178,24 @@ class Chat:
         return result
 
 
+def answer_slots(settings: Settings) -> int:
+    """Questions answered at once: `chat_concurrency` when every model profile's LLM is on a server
+    (which batches them); 1 when any runs in this process (its llama.cpp context takes one at a time)."""
+    specs = [settings.with_profile(name).llm for name in settings.profile_names()]
+    if all(is_server_spec(spec) for spec in specs):
+        return settings.chat_concurrency
+    if settings.chat_concurrency > 1:
+        log.warning("chat_concurrency=%d needs a server LLM (llm = \"openai:...\"); the in-process model "
+                    "answers one question at a time", settings.chat_concurrency)
+    return 1
+
+
 def create_app(settings: Settings, pipeline_factory: Callable | None = None):
     """The Gradio Blocks app. `pipeline_factory(settings) -> Pipeline` (tests pass fakes)."""
     import gradio as gr
 
     chat = Chat(settings, pipeline_factory)
+    slots = answer_slots(settings)
 
     def on_question(question, turns):
         if not chat.ask(question, turns):
@@ -232,16 +246,17 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
         turns = gr.State([])            # list[Turn] of this browser tab
         last = gr.State(None)           # the last Answer, to re-render the sources on toggling
 
-        # The question shows at once and the box clears; the answering follows, one answer at a time over
-        # all tabs (the LLM is not thread-safe). A question asked while one is answered waits in `turns`.
+        # The question shows at once and the box clears; the answering follows, `slots` answers at a time
+        # over all tabs (one for the in-process LLM, which is not thread-safe). A question asked while
+        # one is answered waits in `turns`.
         asked = gr.on([question.submit, send.click], on_question, [question, turns], [question, chatbot, turns],
                       queue=False, trigger_mode="multiple", api_visibility="private")
         answering = asked.then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last],
-                               concurrency_limit=1, concurrency_id="llm", trigger_mode="multiple",
+                               concurrency_limit=slots, concurrency_id="llm", trigger_mode="multiple",
                                show_progress="minimal", api_visibility="private")
         stop.click(on_stop, turns, [chatbot, turns], cancels=[answering], queue=False, api_visibility="private")
         show.change(render_sources, [last, show], sources, queue=False, api_visibility="private")
-        gr.api(chat_api, api_name="chat", concurrency_limit=1, concurrency_id="llm")
+        gr.api(chat_api, api_name="chat", concurrency_limit=slots, concurrency_id="llm")
     return app
 
 
