@@ -12,6 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from . import progress
 from .errors import BadInput, RagError
 
 
@@ -93,26 +94,6 @@ def _settings(args):
     return dataclasses.replace(settings, **_coerce({k: v for k, v in flags.items() if v is not None}, "command line"))
 
 
-def _progress_bar(desc: str):
-    from tqdm import tqdm
-
-    bar = None
-
-    def progress(done: int, total: int):
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=total == 0)
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-    return progress
-
-
-def _notify(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
 def _pipeline(args):
     from .pipeline import Pipeline
 
@@ -121,7 +102,7 @@ def _pipeline(args):
 
 def cmd_index(args) -> int:
     pipeline = _pipeline(args)
-    index = pipeline.index(rebuild=args.rebuild, notify=_notify, progress=_progress_bar("embedding"))
+    index = pipeline.index(rebuild=args.rebuild, notify=progress.notify, progress=progress.bar("embedding"))
     m = index.manifest
     print(f"index ready: {m['count']} chunks from {len(m['articles'])} articles, embedder {m['embedder']} "
           f"({m.get('embedded', 0)} chunks embedded now) in {index.path}")
@@ -149,7 +130,7 @@ def cmd_ask(args) -> int:
         questions = [args.question]
         pipeline.validate(args.question)          # fail fast, before loading anything
     pipeline.generator                            # resolves the model file (no load yet): a bad spec fails here
-    pipeline.index(notify=_notify, progress=_progress_bar("embedding"))
+    pipeline.index(notify=progress.notify, progress=progress.bar("embedding"))
     status = 0
     for question in questions:
         try:
@@ -207,7 +188,7 @@ def cmd_add(args) -> int:
         os.replace(tmp, target)
         print(f"added {target}", file=sys.stderr)
     from .pipeline import Pipeline
-    index = Pipeline(settings).index(notify=_notify, progress=_progress_bar("embedding"))
+    index = Pipeline(settings).index(notify=progress.notify, progress=progress.bar("embedding"))
     print(f"index ready: {index.manifest['count']} chunks, {index.manifest.get('embedded', 0)} embedded now")
     return 0
 

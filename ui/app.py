@@ -85,9 +85,9 @@ def _in_own_thread(events: Iterator, cancel: threading.Event) -> Iterator:
 
 
 def _terminal_progress():
-    from rag.cli import _notify, _progress_bar   # the CLI's progress reporting, so `rag chat` looks like `rag index`
+    from rag import progress
 
-    return _notify, _progress_bar("embedding")
+    return progress.notify, progress.bar("embedding")
 
 
 class Chat:
