@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="serve the chat in a browser")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed on any address but 127.0.0.1)")
+    p.add_argument("--auth-file", type=Path, metavar="FILE", help="require a login: one USER:PASSWORD per line")
+    p.add_argument("--no-auth", action="store_true", help="serve on a non-local address without a login, explicitly")
     _model_flags(p)
 
     p = sub.add_parser("doctor", help="report versions, CPU, models and index, and check that the model answers")
@@ -194,9 +197,10 @@ def cmd_add(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from ui.app import launch
+    from ui.app import launch, logins
 
-    launch(_settings(args), host=args.host, port=args.port)
+    users = logins(args.host, args.auth, args.auth_file, args.no_auth)     # before anything loads
+    launch(_settings(args), host=args.host, port=args.port, auth=users)
     return 0
 
 

@@ -9,13 +9,15 @@ without Gradio, so tests drive it with a fake pipeline. The same answering is th
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import BadInput, RagError
 from rag.openai_api import is_server_spec
 from rag.types import Answer
 
@@ -260,8 +262,45 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
     return app
 
 
-def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Build or load the index (a first start embeds the articles, with a progress bar), then serve."""
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def logins(host: str, auth: str | None = None, auth_file: Path | None = None, no_auth: bool = False,
+           environ=None) -> list[tuple[str, str]] | None:
+    """Who may use the chat: `--auth USER:PASSWORD`, `--auth-file` (one USER:PASSWORD per line;
+    # comments), else `RAG_AUTH` (USER:PASSWORD, several separated by commas); None: no login.
+    On 127.0.0.1 nothing is required. Bound to any other address, the chat refuses to start without
+    a login unless `no_auth` says so explicitly: the articles and the model would be anyone's."""
+    environ = os.environ if environ is None else environ
+    entries: list[str] = []
+    if auth:
+        entries.append(auth)
+    if auth_file:
+        try:
+            lines = Path(auth_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"cannot read the users file {auth_file} ({getattr(exc, 'strerror', None) or exc})") from None
+        entries += [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not entries and environ.get("RAG_AUTH"):
+        entries += [e.strip() for e in environ["RAG_AUTH"].split(",") if e.strip()]
+    users = []
+    for entry in entries:
+        user, sep, password = entry.partition(":")
+        if not sep or not user.strip() or not password:
+            raise BadInput("a login must be USER:PASSWORD with both parts non-empty (in --auth, the users file or RAG_AUTH)")
+        users.append((user.strip(), password))
+    if users and no_auth:
+        raise BadInput("--no-auth contradicts the logins given: drop one of them")
+    if not users and not no_auth and host not in LOOPBACK:
+        raise BadInput(f"refusing to serve the chat on {host} without a login: pass --auth USER:PASSWORD "
+                       "(or --auth-file, or RAG_AUTH), or --no-auth to serve it to anyone who can reach it")
+    return users or None
+
+
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
+           auth: list[tuple[str, str]] | None = None) -> None:
+    """Build or load the index (a first start embeds the articles, with a progress bar), then serve;
+    `auth` (from `logins`) puts a login in front of everything, the API included."""
     from rag import doctor
     from rag.pipeline import Pipeline
 
@@ -272,4 +311,4 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> Non
     print("index ready; checking that the model answers (one token, in a separate process)", flush=True)
     print(f"model check: {doctor.require_generation(settings).line}", flush=True)
     app = create_app(settings, pipeline_factory=lambda s: first if s is settings else Pipeline(s))
-    app.queue().launch(server_name=host, server_port=port)
+    app.queue().launch(server_name=host, server_port=port, auth=auth)
