@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="number of passages given to the model")
     _model_flags(p)
 
-    p = sub.add_parser("add", help="copy articles into the seeds folder and index only what is new")
+    p = sub.add_parser("add", help="add articles (.txt, or a saved .html page, .pdf, .md: their text is extracted) "
+                                   "to the seeds folder and index only what is new")
     p.add_argument("files", nargs="+", type=Path)
     _model_flags(p)
 
@@ -162,34 +163,39 @@ def cmd_ask(args) -> int:
 
 
 def cmd_add(args) -> int:
+    """Articles in, as plain text in the seeds folder: a .txt in the seeds' format is copied as it
+    is; a saved web page, a PDF or Markdown is extracted first (rag/extract.py). Every file is read
+    and checked before anything is written; a duplicate is skipped with a message."""
+    from . import extract
     from .articles import read_article
 
     settings = _settings(args)
-    settings.seeds_dir.mkdir(parents=True, exist_ok=True)
-    existing = {}
-    for path in settings.seeds_dir.glob("*.txt"):
-        try:
-            existing[read_article(path).sha256] = path.name
-        except RagError:
-            continue
-    to_copy = []
+    seen = extract.known(settings.seeds_dir)
+    todo = []                          # (input path, Extracted or None for a .txt copied as is)
     for path in args.files:
         if not path.is_file():
             raise BadInput(f"{path} is not a file")
-        if path.suffix != ".txt":
-            raise BadInput(f"{path} is not a .txt article")
-        article = read_article(path)           # checks UTF-8 and that it has text
-        if article.sha256 in existing:
-            print(f"{path.name}: same text as {existing[article.sha256]}, skipped", file=sys.stderr)
+        if path.suffix.lower() == ".txt":
+            found, digest = None, read_article(path).sha256        # checks UTF-8 and that it has text
+        else:
+            found = extract.extract(path)
+            digest = extract.text_hash(found.article_text())
+        if digest in seen:
+            print(f"{path.name}: same text as {seen[digest]}, skipped", file=sys.stderr)
             continue
-        existing[article.sha256] = path.name
-        to_copy.append(path)
-    for path in to_copy:
-        target = settings.seeds_dir / path.name
-        tmp = target.with_suffix(".txt.tmp")
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, target)
-        print(f"added {target}", file=sys.stderr)
+        seen[digest] = path.name
+        todo.append((path, found))
+    settings.seeds_dir.mkdir(parents=True, exist_ok=True)
+    for path, found in todo:
+        if found is None:
+            target = settings.seeds_dir / path.name
+            tmp = target.with_suffix(".txt.tmp")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        else:
+            target = extract.save(found, settings.seeds_dir)
+        print(f"added {target}" + (f" (from {path.name}: {found.title[:60]!r}, date {found.date or 'unknown'})"
+                                   if found else ""), file=sys.stderr)
     from .pipeline import Pipeline
     index = Pipeline(settings).index(notify=progress.notify, progress=progress.bar("embedding"))
     print(f"index ready: {index.manifest['count']} chunks, {index.manifest.get('embedded', 0)} embedded now")
