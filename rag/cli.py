@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics (no answers generated)")
     p.add_argument("--calibrate", action="store_true", help="only report the judge's agreement with eval/judge_calibration.jsonl")
     p.add_argument("--language", choices=["pl", "en"], help="only the items in this language")
+    p.add_argument("--from-feedback", nargs="?", const="", metavar="FILE",
+                   help="only: turn the chat's thumbs-down answers (default: feedback.jsonl beside the index) "
+                        "into draft eval items in --out/drafts-from-feedback.jsonl, for an evaluator to complete")
     p.add_argument("--k", type=int)
     _model_flags(p)
 
@@ -219,6 +222,16 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    if args.from_feedback is not None:
+        from . import feedback
+
+        settings = _settings(args)
+        source = Path(args.from_feedback) if args.from_feedback else feedback.path_for(settings.index_dir)
+        out = args.out / "drafts-from-feedback.jsonl"
+        n = feedback.write_drafts(source, args.questions, out)
+        print(f"{n} draft eval items from the thumbs-down answers in {source} -> {out} "
+              "(complete the 'todo' fields, then move the finished ones into the eval set)")
+        return 0
     from .evaluate import main as eval_main
 
     return eval_main(args, _settings(args))

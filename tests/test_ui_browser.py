@@ -206,3 +206,26 @@ def test_stop_then_ask_again_and_hide_the_sources(driver, app_url, generator):
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#show-sources input").is_displayed(), timeout=5)
     driver.find_element(By.CSS_SELECTOR, "#show-sources input").click()
     wait_for(lambda: driver.find_element(By.ID, "sources").text.strip() == "", timeout=5)
+
+
+def test_a_thumbs_down_with_a_note_lands_in_the_feedback_file(driver, app_url, settings, generator):
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    from rag.feedback import path_for
+
+    generator.delay = 0.0
+    driver.get(app_url)
+    ask(driver, Q_PL)
+    wait_for(lambda: answered(driver, 1))
+    note = driver.find_element(By.CSS_SELECTOR, "#feedback-note textarea")
+    note.send_keys("Brakuje daty")
+    dislike = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#chat button[aria-label='Dislike']"))
+    driver.execute_script("arguments[0].click();", dislike)
+    feedback = path_for(settings.index_dir)
+    wait_for(lambda: feedback.exists() and feedback.read_text(encoding="utf-8").strip(), timeout=10)
+    [entry] = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()]
+    assert entry["liked"] is False and entry["note"] == "Brakuje daty" and entry["question"] == Q_PL
+    assert entry["answer"].startswith("Rosja chce zatrudnić") and entry["citations"]
+    wait_for(lambda: note.get_attribute("value") == "", timeout=5)         # the note went with it

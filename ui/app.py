@@ -34,6 +34,7 @@ class Turn:
     html: str                   # what the chat shows for the answer
     answer: str | None = None   # the checked answer text, given back as history; None for errors and stops
     status: str = "waiting"     # "waiting" (queued) | "answering" | "done"
+    result: Answer | None = None   # the whole checked answer, for the readers' feedback
 
 
 WAITING = "<i>waiting for the model…</i>"   # another answer (this tab's or another's) is being written
@@ -150,6 +151,7 @@ class Chat:
                     yield None
                 elif event.kind == "answer":
                     turn.html, turn.answer, turn.status = render_answer(event.answer), event.answer.answer, "done"
+                    turn.result = event.answer
                     yield event.answer
         except RagError as exc:
             turn.html, turn.status = render_error(str(exc)), "done"
@@ -167,6 +169,20 @@ class Chat:
         if self.ask(question, turns):
             for answer in self.answer_next(k, profile, turns):
                 yield turns, answer
+
+    def feedback(self, turns: list[Turn], message_index, liked: bool | None, note: str = "") -> str:
+        """A reader's thumbs on the answer shown at `message_index` of the chat (user and answer
+        messages alternate), appended to the feedback file beside the index; what to tell them."""
+        from rag import feedback
+
+        if liked is None:                       # a thumbs taken back: the line written stays, as given
+            return ""
+        i = message_index[0] if isinstance(message_index, (list, tuple)) else message_index
+        turn = turns[i // 2] if isinstance(i, int) and i % 2 == 1 and 0 <= i // 2 < len(turns) else None
+        if turn is None or turn.result is None:
+            return "Only a finished answer can be rated."
+        feedback.record(feedback.path_for(self.settings.index_dir), turn.result, liked, note)
+        return "Thanks: recorded" + (" with your note." if note and note.strip() else ".")
 
     def answer(self, question: str, k: int | None = None, profile: str | None = None) -> Answer:
         """One question, no history: the API endpoint."""
@@ -215,6 +231,20 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
         if not answered:              # nothing was waiting (empty input): a generator that yields nothing empties the outputs
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
+    def on_like(turns, text, data: gr.LikeData):
+        try:
+            message = chat.feedback(turns, data.index, data.liked, text)
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return gr.skip()
+        if message:
+            gr.Info(message)
+        return ""
+
+    # Gradio passes the LikeData by the parameter's type, which this module's postponed annotations
+    # leave as a string it cannot resolve (gradio is imported in here): give it the class itself
+    on_like.__annotations__["data"] = gr.LikeData
+
     def on_stop(turns):
         return to_messages(mark_stopped(turns)), turns
 
@@ -234,12 +264,14 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
         gr.Markdown("### Ask the articles\nAnswers come only from the news articles. "
                     "Click a number like **[1]** to see the quoted passage.")
         chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520, render_markdown=False,
-                             latex_delimiters=[], feedback_options=None)
+                             latex_delimiters=[], feedback_options=("Like", "Dislike"))
         with gr.Row():
             question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False,
                                   elem_id="question", scale=8, autofocus=True)
             send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
             stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
+        note = gr.Textbox(placeholder="Optional: what was wrong or right? Sent with your next 👍/👎",
+                          show_label=False, elem_id="feedback-note", max_length=2000, lines=1)
         with gr.Accordion("Settings", open=False, elem_id="settings"):
             k = gr.Slider(1, max(20, settings.k), value=settings.k, step=1, label="Passages the answer draws sentences from (k)")
             profile = gr.Dropdown(settings.profile_names(), value="default", label="Model profile")
@@ -257,6 +289,7 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
                                concurrency_limit=slots, concurrency_id="llm", trigger_mode="multiple",
                                show_progress="minimal", api_visibility="private")
         stop.click(on_stop, turns, [chatbot, turns], cancels=[answering], queue=False, api_visibility="private")
+        chatbot.like(on_like, [turns, note], note, queue=False, api_visibility="private")
         show.change(render_sources, [last, show], sources, queue=False, api_visibility="private")
         gr.api(chat_api, api_name="chat", concurrency_limit=slots, concurrency_id="llm")
     return app
