@@ -188,7 +188,7 @@ def test_stop_then_ask_again_and_hide_the_sources(driver, app_url, generator):
     ask(driver, Q_PL)
     wait_for(lambda: bots(driver) and bots(driver)[0].text.startswith("Rosja"))
     driver.find_element(By.ID, "stop").click()
-    wait_for(lambda: "(stopped)" in bots(driver)[0].text, timeout=5)
+    wait_for(lambda: "(stopped)" in bots(driver)[0].text, timeout=15)
     time.sleep(0.5)
     words = generator.words
     time.sleep(1)
@@ -203,9 +203,9 @@ def test_stop_then_ask_again_and_hide_the_sources(driver, app_url, generator):
     wait_for(lambda: len(bots(driver)) == 2 and bots(driver)[1].find_elements(By.CSS_SELECTOR, "details.fn"))
     assert "Retrieved passages" in driver.find_element(By.ID, "sources").text
     driver.find_element(By.CSS_SELECTOR, "#settings button").click()
-    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#show-sources input").is_displayed(), timeout=5)
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#show-sources input").is_displayed(), timeout=15)
     driver.find_element(By.CSS_SELECTOR, "#show-sources input").click()
-    wait_for(lambda: driver.find_element(By.ID, "sources").text.strip() == "", timeout=5)
+    wait_for(lambda: driver.find_element(By.ID, "sources").text.strip() == "", timeout=15)
 
 
 def test_a_thumbs_down_with_a_note_lands_in_the_feedback_file(driver, app_url, settings, generator):
@@ -229,3 +229,36 @@ def test_a_thumbs_down_with_a_note_lands_in_the_feedback_file(driver, app_url, s
     assert entry["liked"] is False and entry["note"] == "Brakuje daty" and entry["question"] == Q_PL
     assert entry["answer"].startswith("Rosja chce zatrudnić") and entry["citations"]
     wait_for(lambda: note.get_attribute("value") == "", timeout=5)         # the note went with it
+
+
+def test_the_conversation_survives_a_reload_exports_with_its_quotes_and_starts_over(driver, app_url, generator,
+                                                                                    make_pipeline):
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+
+    generator.delay = 0.0
+    quote = make_pipeline([REPLY]).ask(Q_PL).citations[0].quote
+    driver.get(app_url)
+    ask(driver, Q_PL)
+    wait_for(lambda: answered(driver, 1))
+    time.sleep(0.5)                                   # the browser's copy is written after the answer
+    driver.refresh()
+    bot = wait_for(lambda: answered(driver, 1), timeout=20)[0]
+    assert bot.text.startswith("Rosja chce zatrudnić")
+    assert driver.find_elements(By.CSS_SELECTOR, "#chat [data-testid='user']")[0].text.strip() == Q_PL
+
+    driver.find_element(By.CSS_SELECTOR, "#export").click()
+    link = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#exported a[href]"))
+    with urllib.request.urlopen(link.get_attribute("href"), timeout=10) as response:
+        exported = response.read().decode("utf-8")
+    assert f"## 1. {Q_PL}" in exported and "Rosja chce zatrudnić 12 tys." in exported
+    assert f"„{' '.join(quote.split())}”" in exported
+
+    driver.find_element(By.CSS_SELECTOR, "#new-conversation").click()
+    wait_for(lambda: not bots(driver), timeout=10)
+    time.sleep(0.5)
+    driver.refresh()
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#question textarea"))
+    time.sleep(1.0)                                   # what a restore would have shown by now
+    assert not bots(driver)

@@ -21,6 +21,7 @@ from rag.errors import BadInput, RagError
 from rag.openai_api import is_server_spec
 from rag.types import Answer
 
+from . import history as conversation
 from .render import CSS, CURSOR, escape_text, render_answer, render_error, render_sources, render_streaming
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class Turn:
     html: str                   # what the chat shows for the answer
     answer: str | None = None   # the checked answer text, given back as history; None for errors and stops
     status: str = "waiting"     # "waiting" (queued) | "answering" | "done"
-    result: Answer | None = None   # the whole checked answer, for the readers' feedback
+    result: Answer | None = None   # the whole checked answer, for the readers' feedback (not kept over a reload)
+    record: dict | None = None     # what the export and the browser's copy keep of it (ui/history.py)
 
 
 WAITING = "<i>waiting for the model…</i>"   # another answer (this tab's or another's) is being written
@@ -151,7 +153,7 @@ class Chat:
                     yield None
                 elif event.kind == "answer":
                     turn.html, turn.answer, turn.status = render_answer(event.answer), event.answer.answer, "done"
-                    turn.result = event.answer
+                    turn.result, turn.record = event.answer, conversation.summary(event.answer)
                     yield event.answer
         except RagError as exc:
             turn.html, turn.status = render_error(str(exc)), "done"
@@ -245,6 +247,23 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
     # leave as a string it cannot resolve (gradio is imported in here): give it the class itself
     on_like.__annotations__["data"] = gr.LikeData
 
+    def on_load(data):
+        restored = conversation.restored(data, Turn)
+        return to_messages(restored), restored
+
+    def on_new():
+        # an empty conversation, not None: the browser keeps its old copy when given None
+        return [], [], "", None, conversation.saved([]), gr.File(value=None, visible=False)
+
+    def on_export(turns):
+        import tempfile
+        import time as _time
+
+        folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
+        path = folder / f"conversation-{_time.strftime('%Y%m%d-%H%M%S')}.md"
+        path.write_text(conversation.markdown(turns), encoding="utf-8")
+        return gr.File(value=str(path), visible=True)
+
     def on_stop(turns):
         return to_messages(mark_stopped(turns)), turns
 
@@ -276,9 +295,16 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
             k = gr.Slider(1, max(20, settings.k), value=settings.k, step=1, label="Passages the answer draws sentences from (k)")
             profile = gr.Dropdown(settings.profile_names(), value="default", label="Model profile")
             show = gr.Checkbox(value=True, label="Show retrieved passages", elem_id="show-sources")
+        with gr.Row():
+            new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
+            export = gr.Button("Export (Markdown)", elem_id="export", size="sm")
+        exported = gr.File(label="Conversation", visible=False, elem_id="exported", interactive=False)
         sources = gr.HTML(elem_id="sources")
         turns = gr.State([])            # list[Turn] of this browser tab
         last = gr.State(None)           # the last Answer, to re-render the sources on toggling
+        # the conversation in this browser's localStorage (encrypted with a key of this server run):
+        # it survives a reload of the page; nothing of it is kept on the server
+        kept = gr.BrowserState(None, storage_key="rag-conversation")
 
         # The question shows at once and the box clears; the answering follows, `slots` answers at a time
         # over all tabs (one for the in-process LLM, which is not thread-safe). A question asked while
@@ -288,7 +314,13 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
         answering = asked.then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last],
                                concurrency_limit=slots, concurrency_id="llm", trigger_mode="multiple",
                                show_progress="minimal", api_visibility="private")
-        stop.click(on_stop, turns, [chatbot, turns], cancels=[answering], queue=False, api_visibility="private")
+        answering.then(conversation.saved, turns, kept, queue=False, api_visibility="private")
+        stop.click(on_stop, turns, [chatbot, turns], cancels=[answering], queue=False,
+                   api_visibility="private").then(conversation.saved, turns, kept, queue=False, api_visibility="private")
+        new.click(on_new, None, [chatbot, turns, sources, last, kept, exported], cancels=[answering], queue=False,
+                  api_visibility="private")
+        export.click(on_export, turns, exported, queue=False, api_visibility="private")
+        app.load(on_load, kept, [chatbot, turns], queue=False, api_visibility="private")
         chatbot.like(on_like, [turns, note], note, queue=False, api_visibility="private")
         show.change(render_sources, [last, show], sources, queue=False, api_visibility="private")
         gr.api(chat_api, api_name="chat", concurrency_limit=slots, concurrency_id="llm")
