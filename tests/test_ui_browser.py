@@ -52,6 +52,16 @@ def free_port() -> int:
 
 @pytest.fixture
 def driver(tmp_path):
+    yield from _chromium(tmp_path, "en-US")
+
+
+@pytest.fixture
+def driver_pl(tmp_path):
+    """A browser whose reader prefers Polish."""
+    yield from _chromium(tmp_path, "pl-PL")
+
+
+def _chromium(tmp_path, language):
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         reason = "needs Debian's Chromium: apt-get install chromium chromium-driver"
         if os.environ.get("CI"):
@@ -64,8 +74,9 @@ def driver(tmp_path):
     options.binary_location = str(CHROMIUM)
     for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1280,1100",
-                f"--user-data-dir={tmp_path / 'chromium'}"]:
+                f"--user-data-dir={tmp_path / 'chromium'}", f"--lang={language}"]:
         options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     yield browser
     browser.quit()
@@ -262,3 +273,26 @@ def test_the_conversation_survives_a_reload_exports_with_its_quotes_and_starts_o
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#question textarea"))
     time.sleep(1.0)                                   # what a restore would have shown by now
     assert not bots(driver)
+
+
+def test_first_screen_in_the_readers_language_switchable_and_an_example_asks_itself(driver_pl, app_url):
+    from selenium.webdriver.common.by import By
+
+    driver = driver_pl
+    driver.get(app_url)
+    box = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#question textarea"))
+    wait_for(lambda: box.get_attribute("placeholder") == "Zadaj pytanie o artykuły…", timeout=15)
+    assert "Zapytaj artykuły" in driver.find_element(By.ID, "intro").text
+    assert driver.find_element(By.ID, "send").text == "Wyślij"
+
+    english = [label for label in driver.find_elements(By.CSS_SELECTOR, "#ui-language label") if "English" in label.text]
+    english[0].click()
+    wait_for(lambda: box.get_attribute("placeholder") == "Ask a question about the articles…", timeout=10)
+    assert driver.find_element(By.ID, "send").text == "Send"
+
+    examples = driver.find_elements(By.CSS_SELECTOR, "#examples button")
+    assert len(examples) == 5 and examples[0].text.startswith("Ilu") and examples[2].text.startswith("How many")
+    examples[0].click()
+    bot = wait_for(lambda: answered(driver, 1))[0]
+    assert users(driver) == [examples[0].text] and bot.text.startswith("Rosja chce zatrudnić")
+    driver.save_screenshot(str(ARTIFACTS / "first-screen.png"))

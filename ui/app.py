@@ -198,6 +198,47 @@ class Chat:
         return result
 
 
+# The first screen: questions the product answers well, in both languages, and one it rightly
+# refuses (the articles do not say). Each is asked when clicked.
+EXAMPLES = [
+    "Ilu północnokoreańskich pracowników Rosja chce zatrudnić w Tatarstanie?",
+    "Gdzie Szojgu spotkał się z Kim Dzong Unem?",
+    "How many North Korean workers does Russia plan to hire in Tatarstan?",
+    "According to HUR, where are the Shahed drones made?",
+    "What is the capital of Australia?",
+]
+
+TEXTS = {
+    "en": {"intro": "### Ask the articles\nAnswers come only from the news articles. Click a number like "
+                    "**[1]** to see the quoted passage.",
+           "examples": "Try one (the last one the articles cannot answer, and the assistant says so):",
+           "placeholder": "Ask a question about the articles…", "send": "Send", "stop": "Stop",
+           "note": "Optional: what was wrong or right? Sent with your next thumbs up or down", "settings": "Settings",
+           "k": "Passages the answer draws sentences from (k)", "profile": "Model profile",
+           "show": "Show retrieved passages", "new": "New conversation", "export": "Export (Markdown)"},
+    "pl": {"intro": "### Zapytaj artykuły\nOdpowiedzi pochodzą wyłącznie z artykułów. Kliknij numer, np. "
+                    "**[1]**, aby zobaczyć cytowany fragment.",
+           "examples": "Wypróbuj (na ostatnie pytanie artykuły nie odpowiadają i asystent to mówi):",
+           "placeholder": "Zadaj pytanie o artykuły…", "send": "Wyślij", "stop": "Zatrzymaj",
+           "note": "Opcjonalnie: co było źle lub dobrze? Wysyłane z następną oceną (kciuk w górę lub w dół)", "settings": "Ustawienia",
+           "k": "Fragmenty, z których odpowiedź bierze zdania (k)", "profile": "Profil modeli",
+           "show": "Pokaż znalezione fragmenty", "new": "Nowa rozmowa", "export": "Eksport (Markdown)"},
+}
+
+BROWSER_LANGUAGE = "() => ((navigator.languages || [navigator.language || 'en'])[0] || 'en').toLowerCase().startsWith('pl') ? 'pl' : 'en'"
+
+
+def relabel(language: str):
+    """The interface's texts in `language` ("pl" | "en"), as updates in the order create_app lists them."""
+    import gradio as gr
+
+    t = TEXTS.get(language, TEXTS["en"])
+    return (t["intro"], t["examples"], gr.update(placeholder=t["placeholder"]), gr.update(value=t["send"]),
+            gr.update(value=t["stop"]), gr.update(placeholder=t["note"]), gr.update(label=t["settings"]),
+            gr.update(label=t["k"]), gr.update(label=t["profile"]), gr.update(label=t["show"]),
+            gr.update(value=t["new"]), gr.update(value=t["export"]))
+
+
 def answer_slots(settings: Settings) -> int:
     """Questions answered at once: `chat_concurrency` when every model profile's LLM is on a server
     (which batches them); 1 when any runs in this process (its llama.cpp context takes one at a time)."""
@@ -280,24 +321,29 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as app:   # local and private: no analytics
         gr.HTML(f"<style>{CSS}</style>")
-        gr.Markdown("### Ask the articles\nAnswers come only from the news articles. "
-                    "Click a number like **[1]** to see the quoted passage.")
+        with gr.Row():
+            intro = gr.Markdown(TEXTS["en"]["intro"], elem_id="intro")
+            language = gr.Radio([("Polski", "pl"), ("English", "en")], value="en", show_label=False,
+                                elem_id="ui-language", scale=0, min_width=200)
         chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520, render_markdown=False,
                              latex_delimiters=[], feedback_options=("Like", "Dislike"))
+        examples_label = gr.Markdown(TEXTS["en"]["examples"], elem_id="examples-label")
+        with gr.Row(elem_id="examples"):
+            examples = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
         with gr.Row():
-            question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False,
+            question = gr.Textbox(placeholder=TEXTS["en"]["placeholder"], show_label=False,
                                   elem_id="question", scale=8, autofocus=True)
-            send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
-            stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
-        note = gr.Textbox(placeholder="Optional: what was wrong or right? Sent with your next 👍/👎",
-                          show_label=False, elem_id="feedback-note", max_length=2000, lines=1)
-        with gr.Accordion("Settings", open=False, elem_id="settings"):
-            k = gr.Slider(1, max(20, settings.k), value=settings.k, step=1, label="Passages the answer draws sentences from (k)")
-            profile = gr.Dropdown(settings.profile_names(), value="default", label="Model profile")
-            show = gr.Checkbox(value=True, label="Show retrieved passages", elem_id="show-sources")
+            send = gr.Button(TEXTS["en"]["send"], variant="primary", elem_id="send", scale=1)
+            stop = gr.Button(TEXTS["en"]["stop"], variant="stop", elem_id="stop", scale=1)
+        note = gr.Textbox(placeholder=TEXTS["en"]["note"], show_label=False, elem_id="feedback-note",
+                          max_length=2000, lines=1)
+        with gr.Accordion(TEXTS["en"]["settings"], open=False, elem_id="settings") as settings_box:
+            k = gr.Slider(1, max(20, settings.k), value=settings.k, step=1, label=TEXTS["en"]["k"])
+            profile = gr.Dropdown(settings.profile_names(), value="default", label=TEXTS["en"]["profile"])
+            show = gr.Checkbox(value=True, label=TEXTS["en"]["show"], elem_id="show-sources")
         with gr.Row():
-            new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
-            export = gr.Button("Export (Markdown)", elem_id="export", size="sm")
+            new = gr.Button(TEXTS["en"]["new"], elem_id="new-conversation", size="sm")
+            export = gr.Button(TEXTS["en"]["export"], elem_id="export", size="sm")
         exported = gr.File(label="Conversation", visible=False, elem_id="exported", interactive=False)
         sources = gr.HTML(elem_id="sources")
         turns = gr.State([])            # list[Turn] of this browser tab
@@ -314,11 +360,23 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
         answering = asked.then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last],
                                concurrency_limit=slots, concurrency_id="llm", trigger_mode="multiple",
                                show_progress="minimal", api_visibility="private")
-        answering.then(conversation.saved, turns, kept, queue=False, api_visibility="private")
-        stop.click(on_stop, turns, [chatbot, turns], cancels=[answering], queue=False,
+        answerings = [answering]
+        for button in examples:          # an example is asked at once, as if typed
+            answerings.append(
+                button.click(on_question, [button, turns], [question, chatbot, turns], queue=False,
+                             api_visibility="private")
+                .then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last], concurrency_limit=slots,
+                      concurrency_id="llm", trigger_mode="multiple", show_progress="minimal", api_visibility="private"))
+        for done in answerings:
+            done.then(conversation.saved, turns, kept, queue=False, api_visibility="private")
+        stop.click(on_stop, turns, [chatbot, turns], cancels=answerings, queue=False,
                    api_visibility="private").then(conversation.saved, turns, kept, queue=False, api_visibility="private")
-        new.click(on_new, None, [chatbot, turns, sources, last, kept, exported], cancels=[answering], queue=False,
+        new.click(on_new, None, [chatbot, turns, sources, last, kept, exported], cancels=answerings, queue=False,
                   api_visibility="private")
+        # the interface follows the browser's language (Polish or English), and the switch
+        language.change(relabel, language, [intro, examples_label, question, send, stop, note, settings_box, k,
+                                            profile, show, new, export], queue=False, api_visibility="private")
+        app.load(None, None, language, js=BROWSER_LANGUAGE, queue=False, api_visibility="private")
         export.click(on_export, turns, exported, queue=False, api_visibility="private")
         app.load(on_load, kept, [chatbot, turns], queue=False, api_visibility="private")
         chatbot.like(on_like, [turns, note], note, queue=False, api_visibility="private")
