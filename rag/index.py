@@ -6,9 +6,13 @@ Layout of `index_dir`:
     build-<id>/chunks.json   [{id, article_id, start, end, text}]
     build-<id>/vectors.faiss inner-product index over unit vectors, row i = chunks[i]
 A build is written into a new folder and only then made CURRENT, so a build killed halfway leaves
-the previous index in use. Nothing is pickled. An index whose manifest does not match what the
-settings and the articles ask for is never used: `open_index` rebuilds it and says why, re-embedding
-only articles whose text changed (vectors of unchanged articles are copied from the old build).
+the previous index in use (with a Milvus store, the collection is synced before the swap; a sync
+that fails leaves the previous build live and is redone next time). Nothing is pickled. An index
+whose manifest does not match what the settings and the articles ask for is never used:
+`open_index` rebuilds it and says why, re-embedding only articles whose text changed (vectors of
+unchanged articles are copied from the old build).
+The candidate search itself is the store's (rag/stores.py: FAISS here, or a Milvus collection kept
+in step with this folder); the folder stays the source of truth for both.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from .chunking import chunk_article, is_heading, sentence_spans
 from .embedders import Embedder
 from .errors import RagError
 from .lexical import BM25
+from .stores import Candidates, FaissStore, Query, VectorStore, open_store
 from .types import Article, Chunk
 
 FORMAT_VERSION = 1
@@ -84,6 +89,30 @@ class Index:
     _sentence_bm25: BM25 | None = field(default=None, repr=False)
     _sentence_vectors: dict = field(default_factory=dict, repr=False)
     _vocabulary: dict = field(default_factory=dict, repr=False)
+    store: VectorStore = field(default_factory=FaissStore, repr=False)   # where `search` runs
+    _row_by_id: dict | None = field(default=None, repr=False)
+    _article_rows: dict | None = field(default=None, repr=False)
+
+    def search(self, query: Query) -> Candidates:
+        """Fused candidates for a query, from the store (filtered before ranking)."""
+        return self.store.search(self, query)
+
+    @property
+    def row_by_id(self) -> dict[str, int]:
+        """chunk id -> row in `chunks`."""
+        if self._row_by_id is None:
+            self._row_by_id = {c.id: i for i, c in enumerate(self.chunks)}
+        return self._row_by_id
+
+    def rows_of(self, article_ids: list[str]) -> np.ndarray:
+        """Rows of these articles' chunks, ascending."""
+        if self._article_rows is None:
+            rows: dict[str, list[int]] = {}
+            for i, c in enumerate(self.chunks):
+                rows.setdefault(c.article_id, []).append(i)
+            self._article_rows = {a: np.array(r, dtype=np.int64) for a, r in rows.items()}
+        found = [self._article_rows[a] for a in article_ids if a in self._article_rows]
+        return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     @property
     def bm25(self) -> BM25:
@@ -130,10 +159,27 @@ class Index:
     def article_meta(self, article_id: str) -> dict:
         return self.manifest["articles"].get(article_id, {"title": article_id, "date": None})
 
-    def dense_search(self, query_vectors: np.ndarray, n: int) -> list[list[tuple[int, float]]]:
-        if not self.chunks:
-            return [[] for _ in range(len(query_vectors))]
-        scores, ids = self.vectors.search(np.ascontiguousarray(query_vectors, dtype=np.float32), min(n, len(self.chunks)))
+    def dense_search(self, query_vectors: np.ndarray, n: int, rows: np.ndarray | None = None
+                     ) -> list[list[tuple[int, float]]]:
+        """[(row, cosine)] best first per query vector; only among `rows` when given (the filter is
+        applied inside the search, not to its top n)."""
+        import faiss
+
+        queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
+        if not self.chunks or (rows is not None and rows.size == 0):
+            return [[] for _ in range(len(queries))]
+        if rows is None:
+            scores, ids = self.vectors.search(queries, min(n, len(self.chunks)))
+        elif isinstance(self.vectors, faiss.IndexHNSW) and rows.size < HNSW_FROM_CHUNKS:
+            # a graph walk under a tight filter misses allowed rows: search the few allowed exactly
+            sims = queries @ self.vectors.reconstruct_batch(rows).T
+            top = np.argsort(-sims, axis=1, kind="stable")[:, :n]
+            scores, ids = np.take_along_axis(sims, top, axis=1), rows[top]
+        else:
+            selector = faiss.IDSelectorBatch(rows)
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=self.vectors.hnsw.efSearch)
+                      if isinstance(self.vectors, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
+            scores, ids = self.vectors.search(queries, min(n, rows.size), params=params)
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores)]
 
@@ -202,11 +248,12 @@ def check_manifest(found: dict, wanted: dict) -> None:
 
 def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, chunk_size: int,
                 chunk_overlap: int, previous: Index | None = None, progress: Progress | None = None,
-                index_type: str = "auto") -> Index:
-    """Chunk, embed what is new, write a new build folder, then swap it in atomically."""
+                index_type: str = "auto", store: str | VectorStore = "faiss", notify: Notify | None = None) -> Index:
+    """Chunk, embed what is new, write a new build folder, sync the store, then swap it in atomically."""
     import faiss
 
     index_dir = Path(index_dir)
+    vector_store = open_store(store) if isinstance(store, str) else store     # an unreachable store fails before embedding
     wanted = expected_manifest(embedder.id, chunk_size, chunk_overlap, articles, index_type)
     # vectors survive a change of index type; not of embedder or chunking
     reusable = previous is not None and all(
@@ -254,6 +301,7 @@ def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, ch
     name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / (name + ".tmp")
     tmp.mkdir()
+    index = Index(manifest=manifest, chunks=chunks, vectors=faiss_index, path=index_dir / name, store=vector_store)
     try:
         (tmp / "chunks.json").write_text(json.dumps([c.__dict__ for c in chunks], ensure_ascii=False), encoding="utf-8")
         faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
@@ -262,6 +310,8 @@ def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, ch
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+        # before the swap: a store that fails leaves the previous build live
+        vector_store.sync(index, notify, rewrite={c.article_id for _, c in todo})
         os.replace(tmp, index_dir / name)
         pointer = index_dir / f"CURRENT.{os.getpid()}.tmp"
         pointer.write_text(name, encoding="utf-8")
@@ -270,8 +320,11 @@ def build_index(index_dir: Path, articles: list[Article], embedder: Embedder, ch
         shutil.rmtree(tmp, ignore_errors=True)
         raise RagError(f"cannot write the index to {index_dir}: {exc.strerror}; check the folder's "
                        "permissions and free space (the previous index is untouched)") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     _remove_old_builds(index_dir, keep=name)
-    return Index(manifest=manifest, chunks=chunks, vectors=faiss_index, path=index_dir / name)
+    return index
 
 
 def make_faiss_index(dim: int, count: int, index_type: str):
@@ -296,14 +349,19 @@ def _remove_old_builds(index_dir: Path, keep: str) -> None:
 
 def open_index(index_dir: Path, articles: list[Article], embedder: Embedder, chunk_size: int, chunk_overlap: int,
                rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None,
-               index_type: str = "auto") -> Index:
-    """The usable index for these articles and settings: loaded if it matches, else (re)built."""
+               index_type: str = "auto", store: str | VectorStore = "faiss") -> Index:
+    """The usable index for these articles and settings: loaded if it matches, else (re)built.
+    `store` is the `store` setting (rag/stores.py); a Milvus collection out of step with the loaded
+    build is brought in line from it, without embedding."""
+    vector_store = open_store(store) if isinstance(store, str) else store
     wanted = expected_manifest(embedder.id, chunk_size, chunk_overlap, articles, index_type)
     previous = None
     try:
         previous = load_index(index_dir)
         check_manifest(previous.manifest, wanted)
         if not rebuild:
+            previous.store = vector_store
+            vector_store.sync(previous, notify)
             return previous
         reason = "a rebuild was asked for"
         previous = None
@@ -312,4 +370,4 @@ def open_index(index_dir: Path, articles: list[Article], embedder: Embedder, chu
     if notify:
         notify(f"building the index in {index_dir}: {reason}")
     return build_index(index_dir, articles, embedder, chunk_size, chunk_overlap, previous=previous, progress=progress,
-                       index_type=index_type)
+                       index_type=index_type, store=vector_store, notify=notify)

@@ -77,9 +77,14 @@ class BM25:
             scores[ids] += self.idf(tok) * tf * (self.k1 + 1) / (tf + self._norm[ids])
         return scores
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        """[(doc index, score)] best first, only documents sharing a token with the query."""
+    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """[(doc index, score)] best first, only documents sharing a token with the query, and only
+        among the `allowed` doc indexes when given."""
         scores = self.scores(query)
+        if allowed is not None:
+            keep = np.zeros(self.n, dtype=bool)
+            keep[allowed] = True
+            scores[~keep] = 0
         hit = np.flatnonzero(scores > 0)
         if hit.size == 0:
             return []

@@ -25,6 +25,7 @@ from .generators import Generator, get_generator
 from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other
 from .retrieve import HybridRetriever, Retrieval, bridge_words
+from .stores import Filter
 from .support import GateJudge, Judge, adds_nothing
 from .types import Answer, Citation, Passage, Timings, Usage
 
@@ -74,11 +75,20 @@ class Pipeline:
     def index(self, rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None) -> Index:
         with self._index_lock:
             if self._index is None or rebuild:
-                s = self.settings
-                self._index = open_index(s.index_dir, load_articles(s.seeds_dir), self.embedder, s.chunk_size,
-                                         s.chunk_overlap, rebuild=rebuild, notify=notify, progress=progress,
-                                         index_type=s.index_type)
+                self._index = self._open(rebuild, notify, progress)
             return self._index
+
+    def refresh_index(self, notify: Notify | None = None, progress: Progress | None = None) -> Index:
+        """The index again, after articles were added or removed: only new or changed articles are
+        embedded; a removed article's passages leave at once."""
+        with self._index_lock:
+            self._index = self._open(False, notify, progress)
+            return self._index
+
+    def _open(self, rebuild: bool, notify: Notify | None, progress: Progress | None) -> Index:
+        s = self.settings
+        return open_index(s.index_dir, load_articles(s.seeds_dir), self.embedder, s.chunk_size, s.chunk_overlap,
+                          rebuild=rebuild, notify=notify, progress=progress, index_type=s.index_type, store=s.store)
 
     # -- asking ------------------------------------------------------------------------------------
     def validate(self, question) -> str:
@@ -101,21 +111,22 @@ class Pipeline:
             raise BadInput(f"the number of passages must be a whole number from 1 to {most}, got {k!r}")
         return int(k)
 
-    def ask(self, question: str, k: int | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
-        for event in self.stream(question, k=k, history=history):
+    def ask(self, question: str, k: int | None = None, history: list[tuple[str, str]] | None = None,
+            where: Filter | None = None) -> Answer:
+        for event in self.stream(question, k=k, history=history, where=where):
             if event.kind == "answer":
                 return event.answer
         raise RuntimeError("the pipeline ended without an answer")   # pragma: no cover
 
-    def stream(self, question: str, k: int | None = None,
-               history: list[tuple[str, str]] | None = None) -> Iterator[Event]:
+    def stream(self, question: str, k: int | None = None, history: list[tuple[str, str]] | None = None,
+               where: Filter | None = None) -> Iterator[Event]:
         """The steps: retrieve -> select evidence -> check the premise -> answer -> check the answer
         (-> translate it, for an English question answered through Polish) -> score -> finish."""
         t0 = time.perf_counter()
         question = self.validate(question)
         k = self.validate_k(k, self.settings.k)
         language = detect(question)
-        retrieval_query, translation, retrieval, retrieve_ms = self.retrieve(question, language, history)
+        retrieval_query, translation, retrieval, retrieve_ms = self.retrieve(question, language, history, where=where)
         queries = [q for q in (retrieval_query, translation) if q]
         run = _Run(question, language, retrieval_query, queries, [p.chunk.id for p in retrieval.passages],
                    Timings(retrieve_ms=retrieve_ms), t0)
@@ -189,7 +200,7 @@ class Pipeline:
         return replace(checked, text=english)
 
     def retrieve(self, question: str, language: str, history: list[tuple[str, str]] | None = None,
-                 depth: int = 10) -> tuple[str, str | None, "Retrieval", float]:
+                 depth: int = 10, where: Filter | None = None) -> tuple[str, str | None, "Retrieval", float]:
         """(standalone question, Polish search words or None, top-`depth` retrieval, retrieval ms).
         A follow-up is rewritten with the conversation. An English question is also translated,
         and the articles' words closest to its words are added (`bridge_words`); BM25 and the
@@ -208,7 +219,7 @@ class Pipeline:
             translation = " ".join([translation or "", *bridged]).strip() or None
         retrieval = HybridRetriever(index, self.embedder, self.settings.candidates, self.settings.rrf_k,
                                     self.settings.fusion).retrieve(retrieval_query, max(depth, self.settings.k),
-                                                                   language, translation)
+                                                                   language, translation, where=where)
         return retrieval_query, translation, retrieval, (time.perf_counter() - t) * 1000
 
     def _complete(self, messages: list[dict], max_tokens: int) -> str:

@@ -1,5 +1,7 @@
-"""Hybrid retrieval: FAISS dense search and BM25, fused by weighted reciprocal rank (RRF):
-score(chunk) = sum over ranked lists of weight / (rrf_k + rank).
+"""Hybrid retrieval: dense search and BM25, fused by weighted reciprocal rank (RRF):
+score(chunk) = sum over ranked lists of weight / (rrf_k + rank). The index's store runs both
+searches and the fusion (rag/stores.py: FAISS + in-memory BM25, or Milvus), restricted by an
+optional `Filter` (article ids, months) before ranking.
 
 RRF needs no score calibration between retrievers, which matters here: cosine similarities of a
 multilingual encoder and BM25 sums live on unrelated scales. The weights depend on the question's
@@ -16,7 +18,6 @@ prompt but the answers did not gain (README, "Levers").
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,23 +25,12 @@ import numpy as np
 from .embedders import Embedder
 from .index import Index
 from .lexical import STOPWORDS
+from .stores import Filter, Query, rrf  # noqa: F401  (rrf: re-exported, its home was here)
 from .types import Passage
 
 
 # (dense weight, lexical weight) per question language
 LANGUAGE_WEIGHTS = {"pl": (0.5, 1.0), "en": (1.0, 0.5)}
-
-
-def rrf(ranked_lists: list[list[tuple[object, float]]], rrf_k: int = 60,
-        weights: tuple[float, ...] | None = None) -> list[tuple[object, float]]:
-    """Fuse ranked lists of (key, score): [(key, fused score)] best first, ties by first appearance."""
-    fused: dict[object, float] = defaultdict(float)
-    order: dict[object, int] = {}
-    for ranked, weight in zip(ranked_lists, weights or [1.0] * len(ranked_lists)):
-        for rank, (key, _) in enumerate(ranked, start=1):
-            fused[key] += weight / (rrf_k + rank)
-            order.setdefault(key, len(order))
-    return sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
 
 _QUESTION_WORD = re.compile(r"[^\W\d_]{3,}")
@@ -81,19 +71,18 @@ class HybridRetriever:
         self.index, self.embedder = index, embedder
         self.candidates, self.rrf_k, self.fusion = candidates, rrf_k, fusion
 
-    def retrieve(self, question: str, k: int, language: str = "pl", translation: str | None = None) -> Retrieval:
-        """Top-k passages for a question; `translation` is its Polish rendering for English questions."""
-        dense = self.index.dense_search(self.embedder.embed_queries([question]), self.candidates)[0]
+    def retrieve(self, question: str, k: int, language: str = "pl", translation: str | None = None,
+                 where: Filter | None = None) -> Retrieval:
+        """Top-k passages for a question; `translation` is its Polish rendering for English questions;
+        `where` restricts the chunks searched (article ids, months) before ranking."""
         lexical_query = translation if language == "en" and translation else question
-        lexical = self.index.bm25.search(lexical_query, self.candidates)
         weights = LANGUAGE_WEIGHTS["en" if language == "en" else "pl"] if self.fusion == "language" else (1.0, 1.0)
-        ranked_lists = [dense, lexical]
-        best_dense = dense[0][1] if dense else 0.0
-        best_lexical = lexical[0][1] if lexical else 0.0
+        found = self.index.search(Query(self.embedder.embed_queries([question])[0], lexical_query, self.candidates,
+                                        weights, self.rrf_k, where))
         passages = []
-        for rank, (i, score) in enumerate(rrf(ranked_lists, self.rrf_k, weights)[:k], start=1):
+        for rank, (i, score) in enumerate(found.fused[:k], start=1):
             chunk = self.index.chunks[i]
             meta = self.index.article_meta(chunk.article_id)
             passages.append(Passage(rank=rank, chunk=chunk, score=score, title=meta["title"],
                                     date=meta["date"], text=chunk.text))
-        return Retrieval(passages, best_dense, best_lexical)
+        return Retrieval(passages, found.best_dense, found.best_lexical)
