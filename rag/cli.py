@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     p.add_argument("--k", type=int, help="number of passages given to the model")
+    p.add_argument("--article", action="append", metavar="ID", help="only this article (repeatable)")
+    p.add_argument("--since", metavar="YYYY-MM", help="only articles from this month on")
+    p.add_argument("--until", metavar="YYYY-MM", help="only articles up to this month")
     _model_flags(p)
 
     p = sub.add_parser("add", help="add articles (.txt, or a saved .html page, .pdf, .md: their text is extracted) "
@@ -52,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed on any address but 127.0.0.1)")
     p.add_argument("--auth-file", type=Path, metavar="FILE", help="require a login: one USER:PASSWORD per line")
     p.add_argument("--no-auth", action="store_true", help="serve on a non-local address without a login, explicitly")
+    p.add_argument("--read-only", action="store_true", help="readers cannot add or remove articles")
     _model_flags(p)
 
     p = sub.add_parser("doctor", help="report versions, CPU, models and index, and check that the model answers")
@@ -125,7 +129,17 @@ def _print_sources(answer) -> None:
         print(f"[{c.marker}] {c.title}{when} - {c.article_id} [{c.start}:{c.end}]{mark}\n    \"{c.quote}\"")
 
 
+def _filter(args):
+    """--article/--since/--until as a retrieval filter (rag/stores.py); None when none is given."""
+    if not (args.article or args.since or args.until):
+        return None
+    from .stores import Filter
+
+    return Filter(frozenset(args.article) if args.article else None, args.since, args.until)
+
+
 def cmd_ask(args) -> int:
+    where = _filter(args)
     pipeline = _pipeline(args)
     if args.question == "-":
         # invalid UTF-8 must not stop a batch: undecodable bytes become U+FFFD, cleaned later
@@ -142,11 +156,11 @@ def cmd_ask(args) -> int:
     for question in questions:
         try:
             if args.json:
-                answer = pipeline.ask(question, k=args.k)
+                answer = pipeline.ask(question, k=args.k, where=where)
                 print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
                 continue
             answer, streamed = None, []
-            for event in pipeline.stream(question, k=args.k):
+            for event in pipeline.stream(question, k=args.k, where=where):
                 if event.kind == "token":
                     streamed.append(event.text)
                     print(event.text, end="", flush=True)
@@ -209,7 +223,7 @@ def cmd_chat(args) -> int:
     from ui.app import launch, logins
 
     users = logins(args.host, args.auth, args.auth_file, args.no_auth)     # before anything loads
-    launch(_settings(args), host=args.host, port=args.port, auth=users)
+    launch(_settings(args), host=args.host, port=args.port, auth=users, read_only=args.read_only)
     return 0
 
 

@@ -72,7 +72,7 @@ def test_launch_hands_the_logins_to_gradio(monkeypatch):
 
     monkeypatch.setattr("rag.pipeline.Pipeline", lambda settings: types.SimpleNamespace(index=lambda **k: None))
     monkeypatch.setattr("rag.doctor.require_generation", lambda settings: types.SimpleNamespace(line="ok"))
-    monkeypatch.setattr(ui_app, "create_app", lambda settings, pipeline_factory=None: FakeApp())
+    monkeypatch.setattr(ui_app, "create_app", lambda settings, pipeline_factory=None, read_only=False: FakeApp())
     ui_app.launch(Settings(), host="0.0.0.0", auth=[("ola", "pw")])
     assert seen["auth"] == [("ola", "pw")] and seen["server_name"] == "0.0.0.0"
 

@@ -281,7 +281,7 @@ def test_app_listens_on_localhost_by_default(monkeypatch):
 
     monkeypatch.setattr("rag.pipeline.Pipeline", FakePipeline)
     monkeypatch.setattr("rag.doctor.require_generation", checked)
-    monkeypatch.setattr(ui_app, "create_app", lambda settings, pipeline_factory=None: FakeApp())
+    monkeypatch.setattr(ui_app, "create_app", lambda settings, pipeline_factory=None, read_only=False: FakeApp())
     ui_app.launch(Settings())
     assert seen["server_name"] == HOST and not seen.get("share") and not seen.get("allowed_paths")
     assert seen["checked_before_serving"]

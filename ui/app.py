@@ -22,7 +22,8 @@ from rag.openai_api import is_server_spec
 from rag.types import Answer
 
 from . import history as conversation
-from .render import CSS, CURSOR, escape_text, render_answer, render_error, render_sources, render_streaming
+from .render import (ARTICLES_CSS, CSS, CURSOR, escape_text, render_answer, render_article, render_article_list,
+                     render_error, render_sources, render_streaming)
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +96,35 @@ def _terminal_progress():
     return progress.notify, progress.bar("embedding")
 
 
+MAX_UPLOAD_FILES = 10            # files in one upload
+MAX_ARTICLES = 1000              # articles in the collection; each upload is also bounded in size (rag/extract.py)
+
+
+def _read_upload(path: Path) -> bytes:
+    from rag import extract
+
+    try:
+        if path.stat().st_size > extract.MAX_BYTES:
+            raise BadInput(f"{path.name}: too large ({path.stat().st_size / 1e6:.1f} MB, "
+                           f"at most {extract.MAX_BYTES / 1e6:.0f} MB)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path.name}: the upload cannot be read ({exc.strerror})") from None
+
+
 class Chat:
     """Answers questions for the UI: one pipeline per model profile, created on first use."""
 
-    def __init__(self, settings: Settings, pipeline_factory: Callable | None = None):
+    def __init__(self, settings: Settings, pipeline_factory: Callable | None = None, read_only: bool = False):
         if pipeline_factory is None:
             from rag.pipeline import Pipeline
             pipeline_factory = Pipeline
         self.settings = settings
+        self.read_only = read_only       # no adding or removing articles from the chat
         self._factory = pipeline_factory
         self._pipelines: dict = {}       # profile name -> Pipeline
         self._lock = threading.Lock()
+        self._articles_lock = threading.Lock()    # one change of the collection at a time
 
     def pipeline(self, profile: str | None):
         profile = profile or "default"
@@ -186,6 +205,80 @@ class Chat:
         feedback.record(feedback.path_for(self.settings.index_dir), turn.result, liked, note)
         return "Thanks: recorded" + (" with your note." if note and note.strip() else ".")
 
+    # -- the articles --------------------------------------------------------------------------------
+    def articles(self):
+        from rag.articles import load_articles
+
+        return load_articles(self.settings.seeds_dir)
+
+    def articles_overview(self, turns: list[Turn]) -> str:
+        """The list of articles with their passages and how often this conversation cited them."""
+        index = self.pipeline(None).index()
+        passages: dict[str, int] = {}
+        for c in index.chunks:
+            passages[c.article_id] = passages.get(c.article_id, 0) + 1
+        cited: dict[str, int] = {}
+        for t in turns:
+            for c in (t.record or {}).get("citations", []):
+                cited[c["article_id"]] = cited.get(c["article_id"], 0) + 1
+        return render_article_list(self.articles(), passages, cited)
+
+    def article_view(self, article_id: str | None, turns: list[Turn]) -> str:
+        """One article's whole text, this conversation's cited spans marked."""
+        found = {a.id: a for a in self.articles()}.get(article_id or "")
+        if found is None:
+            return ""
+        spans = [(c["start"], c["end"]) for t in turns for c in (t.record or {}).get("citations", [])
+                 if c["article_id"] == found.id]
+        return render_article(found, spans)
+
+    def add_files(self, files: list, progress: Callable | None = None) -> str:
+        """Uploaded files in as articles (rag/extract.py), then only they are embedded, in every
+        pipeline in use. All files are checked first: one bad file adds nothing."""
+        from rag import extract
+
+        if self.read_only:
+            raise BadInput("this chat is read-only: articles cannot be added here")
+        files = [f for f in (files or []) if f]
+        if not files:
+            return ""
+        if len(files) > MAX_UPLOAD_FILES:
+            raise BadInput(f"at most {MAX_UPLOAD_FILES} files at once, got {len(files)}")
+        if len(self.articles()) + len(files) > MAX_ARTICLES:
+            raise BadInput(f"the collection is limited to {MAX_ARTICLES} articles")
+        seen = extract.known(self.settings.seeds_dir)
+        found = []
+        for f in files:
+            path = Path(f)
+            item = extract.extract(path, data=_read_upload(path))
+            digest = extract.text_hash(item.article_text())
+            if digest in seen:
+                raise BadInput(f"{path.name}: same text as {seen[digest]}, already in the articles")
+            seen[digest] = path.name
+            found.append(item)
+        with self._articles_lock:
+            added = [extract.save(item, self.settings.seeds_dir) for item in found]
+            self._refresh(progress)
+        return "Added: " + "; ".join(f"{item.title} ({item.date or 'no date'}) as {p.stem}"
+                                     for item, p in zip(found, added))
+
+    def remove_article(self, article_id: str | None, progress: Callable | None = None) -> str:
+        if self.read_only:
+            raise BadInput("this chat is read-only: articles cannot be removed here")
+        found = {a.id: a for a in self.articles()}.get(article_id or "")
+        if found is None:                  # only an id of a listed article names a file: never a path
+            raise BadInput("choose one of the listed articles to remove")
+        if len(self.articles()) == 1:
+            raise BadInput("the last article cannot be removed: the assistant needs at least one")
+        with self._articles_lock:
+            (Path(self.settings.seeds_dir) / f"{found.id}.txt").unlink()
+            self._refresh(progress)
+        return f"Removed: {found.title} ({found.id}); its passages are out of the index."
+
+    def _refresh(self, progress: Callable | None) -> None:
+        for pipeline in {id(p): p for p in [self.pipeline(None), *self._pipelines.values()]}.values():
+            pipeline.refresh_index(progress=progress)
+
     def answer(self, question: str, k: int | None = None, profile: str | None = None) -> Answer:
         """One question, no history: the API endpoint."""
         pipeline = self.pipeline(profile)
@@ -215,14 +308,18 @@ TEXTS = {
            "placeholder": "Ask a question about the articles…", "send": "Send", "stop": "Stop",
            "note": "Optional: what was wrong or right? Sent with your next thumbs up or down", "settings": "Settings",
            "k": "Passages the answer draws sentences from (k)", "profile": "Model profile",
-           "show": "Show retrieved passages", "new": "New conversation", "export": "Export (Markdown)"},
+           "show": "Show retrieved passages", "new": "New conversation", "export": "Export (Markdown)",
+           "articles": "Articles", "open": "Open an article", "remove": "Remove this article",
+           "upload": "Add articles: a saved web page (.html), .pdf, .md or .txt"},
     "pl": {"intro": "### Zapytaj artykuły\nOdpowiedzi pochodzą wyłącznie z artykułów. Kliknij numer, np. "
                     "**[1]**, aby zobaczyć cytowany fragment.",
            "examples": "Wypróbuj (na ostatnie pytanie artykuły nie odpowiadają i asystent to mówi):",
            "placeholder": "Zadaj pytanie o artykuły…", "send": "Wyślij", "stop": "Zatrzymaj",
            "note": "Opcjonalnie: co było źle lub dobrze? Wysyłane z następną oceną (kciuk w górę lub w dół)", "settings": "Ustawienia",
            "k": "Fragmenty, z których odpowiedź bierze zdania (k)", "profile": "Profil modeli",
-           "show": "Pokaż znalezione fragmenty", "new": "Nowa rozmowa", "export": "Eksport (Markdown)"},
+           "show": "Pokaż znalezione fragmenty", "new": "Nowa rozmowa", "export": "Eksport (Markdown)",
+           "articles": "Artykuły", "open": "Otwórz artykuł", "remove": "Usuń ten artykuł",
+           "upload": "Dodaj artykuły: zapisana strona (.html), .pdf, .md lub .txt"},
 }
 
 BROWSER_LANGUAGE = "() => ((navigator.languages || [navigator.language || 'en'])[0] || 'en').toLowerCase().startsWith('pl') ? 'pl' : 'en'"
@@ -236,7 +333,8 @@ def relabel(language: str):
     return (t["intro"], t["examples"], gr.update(placeholder=t["placeholder"]), gr.update(value=t["send"]),
             gr.update(value=t["stop"]), gr.update(placeholder=t["note"]), gr.update(label=t["settings"]),
             gr.update(label=t["k"]), gr.update(label=t["profile"]), gr.update(label=t["show"]),
-            gr.update(value=t["new"]), gr.update(value=t["export"]))
+            gr.update(value=t["new"]), gr.update(value=t["export"]), gr.update(label=t["articles"]),
+            gr.update(label=t["open"]), gr.update(value=t["remove"]), gr.update(label=t["upload"]))
 
 
 def answer_slots(settings: Settings) -> int:
@@ -251,11 +349,14 @@ def answer_slots(settings: Settings) -> int:
     return 1
 
 
-def create_app(settings: Settings, pipeline_factory: Callable | None = None):
-    """The Gradio Blocks app. `pipeline_factory(settings) -> Pipeline` (tests pass fakes)."""
+def create_app(settings: Settings, pipeline_factory: Callable | None = None, read_only: bool = False):
+    """The Gradio Blocks app. `pipeline_factory(settings) -> Pipeline` (tests pass fakes);
+    `read_only`: no adding or removing articles."""
     import gradio as gr
 
-    chat = Chat(settings, pipeline_factory)
+    from rag.extract import SUFFIXES
+
+    chat = Chat(settings, pipeline_factory, read_only=read_only)
     slots = answer_slots(settings)
 
     def on_question(question, turns):
@@ -287,6 +388,31 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
     # Gradio passes the LikeData by the parameter's type, which this module's postponed annotations
     # leave as a string it cannot resolve (gradio is imported in here): give it the class itself
     on_like.__annotations__["data"] = gr.LikeData
+
+    def article_choices():
+        return gr.update(choices=[(f"{a.title} ({a.date or '-'})", a.id) for a in chat.articles()])
+
+    def on_articles(turns):
+        try:
+            return chat.articles_overview(turns), article_choices()
+        except RagError as exc:
+            return render_error(str(exc)), gr.skip()
+
+    def on_upload(files, turns, progress=gr.Progress()):
+        def embedding(done, total):
+            progress((done, total), desc="embedding the new passages", unit="passages")
+        try:
+            message = chat.add_files(files, progress=embedding)
+        except RagError as exc:
+            return f"⚠ {exc}", gr.skip(), gr.skip(), None
+        return message, chat.articles_overview(turns), article_choices(), None
+
+    def on_remove(article_id, turns):
+        try:
+            message = chat.remove_article(article_id)
+        except RagError as exc:
+            return f"⚠ {exc}", gr.skip(), gr.skip(), gr.skip()
+        return message, chat.articles_overview(turns), gr.update(choices=article_choices()["choices"], value=None), ""
 
     def on_load(data):
         restored = conversation.restored(data, Turn)
@@ -320,7 +446,7 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
                            print_exception=False) from None
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as app:   # local and private: no analytics
-        gr.HTML(f"<style>{CSS}</style>")
+        gr.HTML(f"<style>{CSS}{ARTICLES_CSS}</style>")
         with gr.Row():
             intro = gr.Markdown(TEXTS["en"]["intro"], elem_id="intro")
             language = gr.Radio([("Polski", "pl"), ("English", "en")], value="en", show_label=False,
@@ -345,6 +471,16 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
             new = gr.Button(TEXTS["en"]["new"], elem_id="new-conversation", size="sm")
             export = gr.Button(TEXTS["en"]["export"], elem_id="export", size="sm")
         exported = gr.File(label="Conversation", visible=False, elem_id="exported", interactive=False)
+        with gr.Accordion(TEXTS["en"]["articles"], open=False, elem_id="articles") as articles_box:
+            article_list = gr.HTML(elem_id="article-list")
+            with gr.Row():
+                chosen = gr.Dropdown(choices=[], value=None, label=TEXTS["en"]["open"], elem_id="article-choice", scale=4)
+                remove = gr.Button(TEXTS["en"]["remove"], variant="stop", size="sm", elem_id="remove-article",
+                                   visible=not read_only, scale=1)
+            article_text = gr.HTML(elem_id="article-text")
+            upload = gr.File(label=TEXTS["en"]["upload"], file_count="multiple", file_types=list(SUFFIXES),
+                             elem_id="upload", visible=not read_only)
+            article_status = gr.Markdown(elem_id="article-status")
         sources = gr.HTML(elem_id="sources")
         turns = gr.State([])            # list[Turn] of this browser tab
         last = gr.State(None)           # the last Answer, to re-render the sources on toggling
@@ -368,17 +504,25 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None):
                 .then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last], concurrency_limit=slots,
                       concurrency_id="llm", trigger_mode="multiple", show_progress="minimal", api_visibility="private"))
         for done in answerings:
-            done.then(conversation.saved, turns, kept, queue=False, api_visibility="private")
+            done.then(conversation.saved, turns, kept, queue=False, api_visibility="private") \
+                .then(on_articles, turns, [article_list, chosen], queue=False, api_visibility="private")
+        chosen.change(chat.article_view, [chosen, turns], article_text, queue=False, api_visibility="private")
+        upload.upload(on_upload, [upload, turns], [article_status, article_list, chosen, upload],
+                      concurrency_limit=1, concurrency_id="articles", api_visibility="private")
+        remove.click(on_remove, [chosen, turns], [article_status, article_list, chosen, article_text],
+                     concurrency_limit=1, concurrency_id="articles", api_visibility="private")
         stop.click(on_stop, turns, [chatbot, turns], cancels=answerings, queue=False,
                    api_visibility="private").then(conversation.saved, turns, kept, queue=False, api_visibility="private")
         new.click(on_new, None, [chatbot, turns, sources, last, kept, exported], cancels=answerings, queue=False,
                   api_visibility="private")
         # the interface follows the browser's language (Polish or English), and the switch
         language.change(relabel, language, [intro, examples_label, question, send, stop, note, settings_box, k,
-                                            profile, show, new, export], queue=False, api_visibility="private")
+                                            profile, show, new, export, articles_box, chosen, remove, upload],
+                        queue=False, api_visibility="private")
         app.load(None, None, language, js=BROWSER_LANGUAGE, queue=False, api_visibility="private")
         export.click(on_export, turns, exported, queue=False, api_visibility="private")
-        app.load(on_load, kept, [chatbot, turns], queue=False, api_visibility="private")
+        app.load(on_load, kept, [chatbot, turns], queue=False, api_visibility="private") \
+            .then(on_articles, turns, [article_list, chosen], queue=False, api_visibility="private")
         chatbot.like(on_like, [turns, note], note, queue=False, api_visibility="private")
         show.change(render_sources, [last, show], sources, queue=False, api_visibility="private")
         gr.api(chat_api, api_name="chat", concurrency_limit=slots, concurrency_id="llm")
@@ -421,7 +565,7 @@ def logins(host: str, auth: str | None = None, auth_file: Path | None = None, no
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
-           auth: list[tuple[str, str]] | None = None) -> None:
+           auth: list[tuple[str, str]] | None = None, read_only: bool = False) -> None:
     """Build or load the index (a first start embeds the articles, with a progress bar), then serve;
     `auth` (from `logins`) puts a login in front of everything, the API included."""
     from rag import doctor
@@ -433,5 +577,5 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     # a native crash in llama.cpp would kill the server at the first question: find it now, in a child
     print("index ready; checking that the model answers (one token, in a separate process)", flush=True)
     print(f"model check: {doctor.require_generation(settings).line}", flush=True)
-    app = create_app(settings, pipeline_factory=lambda s: first if s is settings else Pipeline(s))
+    app = create_app(settings, pipeline_factory=lambda s: first if s is settings else Pipeline(s), read_only=read_only)
     app.queue().launch(server_name=host, server_port=port, auth=auth)

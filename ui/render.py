@@ -161,3 +161,62 @@ def render_sources(answer: Answer | None, show: bool = True) -> str:
                      f'{_meta(p.title, p.date)} · score {p.score:.4f}{cited}</div>'
                      f'<div class="text">{highlight(p.chunk.text, spans)}</div></div>')
     return f'<div class="sources"><h3>Retrieved passages</h3>{"".join(items)}</div>'
+
+
+# -- the articles panel -----------------------------------------------------------------------------------
+
+ARTICLES_CSS = """
+.articles table { width: 100%; border-collapse: collapse; font-size: .92em; }
+.articles th, .articles td { text-align: left; padding: .25em .5em; border-bottom: 1px solid var(--border-color-primary, #ddd); }
+.article-text { white-space: normal; line-height: 1.5; }
+.article-text .left-out { opacity: .55; font-style: italic; }
+.article-text .left-out-label { font-size: .8em; font-weight: 600; opacity: .8; margin-right: .3em; }
+"""
+
+
+def render_article_list(articles, passages: dict[str, int], cited: dict[str, int]) -> str:
+    """Every article: title, date, how many passages it has in the index, how often this
+    conversation cited it."""
+    rows = "".join(
+        f"<tr><td>{escape_text(a.title)}</td><td>{escape_text(a.date or '-')}</td>"
+        f"<td>{passages.get(a.id, 0)}</td><td>{cited.get(a.id, 0)}</td><td><code>{escape_text(a.id)}</code></td></tr>"
+        for a in articles)
+    return ('<div class="articles"><table><tr><th>title</th><th>date</th><th>passages</th>'
+            f'<th>cited here</th><th>id</th></tr>{rows}</table></div>')
+
+
+def render_article(article, cited_spans: list[tuple[int, int]]) -> str:
+    """The article's whole text: what is indexed as is, with the spans this conversation cited
+    marked; what is left out (the date line, page furniture, reader comments) dimmed and labelled."""
+    parts, pos = [], 0
+    comments_from = _comments_start(article)
+    for start, end in list(article.body) + [(len(article.text), len(article.text))]:
+        cuts = [pos, *([comments_from] if comments_from is not None and pos < comments_from < start else []), start]
+        for a, b in zip(cuts, cuts[1:]):          # a gap running into the comments is two parts
+            gap = article.text[a:b]
+            if gap.strip():
+                label = "reader comments, not indexed" if comments_from is not None and a >= comments_from \
+                    else "left out: not reporting"
+                parts.append(f'<span class="left-out"><span class="left-out-label">[{label}]</span>'
+                             f'{escape_text(gap.strip())}</span><br>')
+            else:
+                parts.append(escape_text(gap))
+        if start < end:
+            inside = [(max(s, start) - start, min(e, end) - start) for s, e in cited_spans if s < end and e > start]
+            parts.append(highlight(article.text[start:end], inside))
+        pos = end
+    head = f"<h3>{escape_text(article.title)}</h3><div class='meta'>{escape_text(article.date or 'no date')} · " \
+           f"<code>{escape_text(article.id)}</code></div>"
+    return f'<div class="article-text">{head}{"".join(parts)}</div>'
+
+
+def _comments_start(article) -> int | None:
+    """Offset of the reader-comments header ("Komentarze (4)"), from where nothing is indexed."""
+    from rag.articles import COMMENTS
+
+    pos = 0
+    for line in article.text.splitlines(keepends=True):
+        if COMMENTS.match(line.strip()):
+            return pos
+        pos += len(line)
+    return None
