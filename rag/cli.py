@@ -131,11 +131,9 @@ def _print_sources(answer) -> None:
 
 def _filter(args):
     """--article/--since/--until as a retrieval filter (rag/stores.py); None when none is given."""
-    if not (args.article or args.since or args.until):
-        return None
     from .stores import Filter
 
-    return Filter(frozenset(args.article) if args.article else None, args.since, args.until)
+    return Filter.of(args.article, args.since, args.until)
 
 
 def cmd_ask(args) -> int:
@@ -170,6 +168,8 @@ def cmd_ask(args) -> int:
                 # the citation check changed the text: show what it kept
                 print(f"\n\nChecked answer: {answer.answer}", end="")
             print()
+            if answer.scope:
+                print(f"({answer.scope})")
             _print_sources(answer)
         except BadInput as exc:
             if len(questions) == 1:

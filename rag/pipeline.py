@@ -126,10 +126,11 @@ class Pipeline:
         question = self.validate(question)
         k = self.validate_k(k, self.settings.k)
         language = detect(question)
+        self._check_filter(where)
         retrieval_query, translation, retrieval, retrieve_ms = self.retrieve(question, language, history, where=where)
         queries = [q for q in (retrieval_query, translation) if q]
         run = _Run(question, language, retrieval_query, queries, [p.chunk.id for p in retrieval.passages],
-                   Timings(retrieve_ms=retrieve_ms), t0)
+                   Timings(retrieve_ms=retrieve_ms), t0, where=where)
         passages = retrieval.passages[:k]
         if not passages:
             yield Event("answer", answer=self._finish(run, prompts.REFUSALS[language], True))
@@ -153,6 +154,15 @@ class Pipeline:
             checked = yield from self._answer(run, retrieval_query, language, found, stream=True)
         yield Event("answer", answer=self._finish(run, checked.text if not checked.refused else
                                                   prompts.REFUSALS[language], checked.refused, checked))
+
+    def _check_filter(self, where: Filter | None) -> None:
+        """A filter naming an article the collection does not hold is a mistake, not an empty search."""
+        if where is None or where.article_ids is None:
+            return
+        unknown = sorted(where.article_ids - set(self.index().manifest["articles"]))
+        if unknown:
+            raise BadInput(f"no article {', '.join(unknown)} in the collection: an id is a file name in "
+                           f"{self.settings.seeds_dir} without .txt (the chat's Articles panel lists them)")
 
     # -- steps ---------------------------------------------------------------------------------------
     def _answer(self, run: "_Run", question: str, language: str, found: evidence.Evidence,
@@ -247,8 +257,10 @@ class Pipeline:
         score = 0.0 if refused or checked is None else checked.support * checked.kept / (checked.kept + len(checked.dropped))
         if not refused and score < self.settings.refusal_threshold:
             text, refused = prompts.REFUSALS[run.language], True
+        citations = [] if refused or checked is None else checked.citations
+        scope = run.where.scope([c.date for c in citations], run.language) if run.where else ""
         return Answer(question=run.question, language=run.language, answer=text, refused=refused,
-                      citations=[] if refused or checked is None else checked.citations,
+                      citations=citations, scope=scope,
                       passages=run.passages, timings=run.timings, usage=run.usage, models=self.models(),
                       retrieval_query=run.retrieval_query if run.retrieval_query != run.question else None,
                       translation=run.queries[1] if len(run.queries) > 1 else None, ranking=list(run.ranking),
@@ -269,6 +281,7 @@ class _Run:
     passages: list[Passage] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     polish: str | None = None
+    where: Filter | None = None
 
     def first_token(self, shown: bool) -> None:
         if shown and not self.timings.ttft_ms:

@@ -76,6 +76,23 @@ class Filter:
         if self.article_ids is not None and not isinstance(self.article_ids, frozenset):
             object.__setattr__(self, "article_ids", frozenset(self.article_ids))
 
+    @classmethod
+    def of(cls, articles=None, since: str | None = None, until: str | None = None) -> "Filter | None":
+        """A filter from what a reader gave (the CLI's flags, the chat's fields, the API's arguments):
+        blanks are "no restriction"; None when nothing restricts."""
+        if isinstance(articles, str):
+            articles = [articles]
+        if articles is not None and not all(isinstance(a, str) for a in articles):
+            raise BadInput("the filter's articles must be a list of article ids")
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and not isinstance(value, str):
+                raise BadInput(f"the filter's {name} must be a month like 2024-10, got {value!r}")
+        ids = frozenset(a.strip() for a in articles or [] if a.strip())
+        since, until = (since or "").strip() or None, (until or "").strip() or None
+        if not (ids or since or until):
+            return None
+        return cls(ids or None, since, until)
+
     def allows(self, article_id: str, date: str | None) -> bool:
         if self.article_ids is not None and article_id not in self.article_ids:
             return False
@@ -90,6 +107,35 @@ class Filter:
     def articles(self, manifest: dict) -> list[str]:
         """The manifest's article ids this filter lets through."""
         return [a for a, meta in manifest["articles"].items() if self.allows(a, meta.get("date"))]
+
+    def scope(self, dates: list[str | None], language: str) -> str:
+        """What a filtered answer says about where it comes from: what was searched and, when it
+        drew on passages (`dates` of the articles it cites), the period they span."""
+        pl = language == "pl"
+        what = []
+        if self.article_ids is not None:
+            n = len(self.article_ids)
+            if pl:
+                few = 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14
+                what.append(f"{n} " + ("wybrany artykuł" if n == 1 else "wybrane artykuły" if few else "wybranych artykułów"))
+            else:
+                what.append(f"the {n} chosen article{'s' if n != 1 else ''}")
+        if self.since or self.until:
+            if pl:
+                what.append("artykuły " + " ".join(part for part in (
+                    f"od {self.since}" if self.since else "", f"do {self.until}" if self.until else "") if part))
+            else:
+                what.append("articles " + " ".join(part for part in (
+                    f"from {self.since}" if self.since else "", f"up to {self.until}" if self.until else "") if part))
+        if not what:
+            return ""
+        text = ("Przeszukano tylko: " if pl else "Searched only ") + ("; " if pl else ", ").join(what) + "."
+        known = sorted(d for d in dates if d)
+        if known:
+            period = known[0] if known[0] == known[-1] else f"{known[0]} – {known[-1]}"
+            text += (f" Odpowiedź opiera się na artykułach z {period}." if pl
+                     else f" The answer draws on articles dated {period}.")
+        return text
 
     def expr(self) -> str:
         """The same rule as a Milvus boolean expression over the `article_id` and `month` fields."""

@@ -81,6 +81,7 @@ class Answer:
     missing: list[str] = field(default_factory=list)   # the question's terms no passage holds (premise check)
     dropped: list[str] = field(default_factory=list)   # answer sentences removed by the check, with why
     polish: str | None = None           # the checked Polish answer an English answer was translated from
+    scope: str = ""                     # with a filter on: what was searched and the period drawn on
 
     def to_json(self) -> dict:
         """The JSON contract of `rag ask --json` (one object per question)."""
@@ -98,4 +99,5 @@ class Answer:
             "timings": {k: round(v, 1) for k, v in asdict(self.timings).items()},
             "usage": asdict(self.usage),
             "models": dict(self.models),
+            **({"scope": self.scope} if self.scope else {}),
         }

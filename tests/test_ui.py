@@ -2,6 +2,7 @@
 errors, Stop, and the /chat API through gradio_client. No browser (see test_ui_browser.py)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -167,7 +168,7 @@ def test_follow_up_passes_the_conversation_as_history(make_pipeline):
     p = make_pipeline([REPLY, "Gdzie Rosja produkuje drony Shahed?", REPLY])
     seen = []
     stream = p.stream
-    p.stream = lambda question, k=None, history=None: (seen.append(history), stream(question, k, history))[1]
+    p.stream = lambda question, k=None, history=None, where=None: (seen.append(history), stream(question, k, history))[1]
     chat = chat_over(p)
     turns, first = last(chat.respond(Q_PL, None, "default", []))
     assert list(chat.respond("   ", None, "default", turns)) == []      # ignored, not history
@@ -295,20 +296,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_chat_api_with_gradio_client(make_pipeline):
+@contextlib.contextmanager
+def api_client(pipeline):
+    """The chat app over `pipeline`, served on 127.0.0.1, and a gradio_client connected to it."""
     from gradio_client import Client
 
-    p = make_pipeline(reply_fn=lambda messages: REPLY)
-    app = create_app(p.settings, pipeline_factory=lambda settings: p)
+    app = create_app(pipeline.settings, pipeline_factory=lambda settings: pipeline)
     port = free_port()
     app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        app.close()
+
+
+def test_chat_api_with_gradio_client(make_pipeline):
+    p = make_pipeline(reply_fn=lambda messages: REPLY)
+    with api_client(p) as client:
         result = client.predict(question=Q_PL, k=3, profile="default", api_name="/chat")
         assert result["answer"] == p.ask(Q_PL, k=3).answer and result["citations"][0]["marker"] == 1
         assert [x["chunk_id"] for x in result["passages"]] == [x.chunk.id for x in p.ask(Q_PL, k=3).passages]
         assert client.predict(question=Q_PL, api_name="/chat")["answer"] == result["answer"]   # defaults
         with pytest.raises(Exception, match="empty"):
             client.predict(question="  ", api_name="/chat")
-    finally:
-        app.close()

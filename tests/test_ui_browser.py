@@ -296,3 +296,85 @@ def test_first_screen_in_the_readers_language_switchable_and_an_example_asks_its
     bot = wait_for(lambda: answered(driver, 1))[0]
     assert users(driver) == [examples[0].text] and bot.text.startswith("Rosja chce zatrudnić")
     driver.save_screenshot(str(ARTIFACTS / "first-screen.png"))
+
+
+def open_accordion(driver, elem_id, inside):
+    """Open the accordion `elem_id` (if closed) and wait until `inside` (a CSS selector) shows."""
+    from selenium.webdriver.common.by import By
+
+    if not driver.find_elements(By.CSS_SELECTOR, inside) or not driver.find_element(By.CSS_SELECTOR, inside).is_displayed():
+        wait_for(lambda: driver.find_element(By.CSS_SELECTOR, f"#{elem_id} button")).click()
+    return wait_for(lambda: [e for e in driver.find_elements(By.CSS_SELECTOR, inside) if e.is_displayed()], timeout=15)[0]
+
+
+def test_an_uploaded_page_answers_its_own_question_highlighted(driver, app_url, generator, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from .test_extract import PAGE
+    from .test_ui_articles import Q_NEW, quoting_reply
+
+    generator.delay, generator.reply_fn = 0.0, quoting_reply
+    page = tmp_path / "fabryka.html"
+    page.write_text(PAGE, encoding="utf-8")
+    driver.get(app_url)
+    open_accordion(driver, "articles", "#article-list table")
+    driver.find_element(By.CSS_SELECTOR, "#upload input[type='file']").send_keys(str(page))
+    status = wait_for(lambda: "Added:" in driver.find_element(By.ID, "article-status").text
+                      and driver.find_element(By.ID, "article-status").text, timeout=60)
+    assert "Korea Północna otwiera fabrykę dronów" in status and "(2025-03-12)" in status
+    wait_for(lambda: "Korea Północna otwiera fabrykę dronów" in driver.find_element(By.ID, "article-list").text)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", driver.find_element(By.ID, "articles"))
+    driver.save_screenshot(str(ARTIFACTS / "upload.png"))
+
+    ask(driver, Q_NEW)
+    bot = wait_for(lambda: answered(driver, 1), timeout=30)[0]
+    assert "300 dronów" in bot.text
+    footnote = bot.find_element(By.CSS_SELECTOR, "details.fn")
+    footnote.find_element(By.CSS_SELECTOR, "summary").click()
+    mark = footnote.find_element(By.CSS_SELECTOR, "mark")
+    wait_for(mark.is_displayed, timeout=5)
+    assert "300 dronów" in mark.text
+    assert "Korea Północna otwiera fabrykę dronów" in footnote.find_element(By.CSS_SELECTOR, ".passage").text
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", footnote)
+    driver.save_screenshot(str(ARTIFACTS / "footnote.png"))
+
+    # the article panel: the new article listed as cited once; opened, its cited span marked
+    open_accordion(driver, "articles", "#article-list table")
+    wait_for(lambda: "300 dronów" in driver.find_element(By.ID, "article-list").text
+             or "Korea Północna otwiera" in driver.find_element(By.ID, "article-list").text)
+    choice = driver.find_element(By.CSS_SELECTOR, "#article-choice input")
+    choice.click()
+    option = wait_for(lambda: [o for o in driver.find_elements(By.CSS_SELECTOR, "#article-choice [role='option']")
+                               if "Korea Północna otwiera" in (o.get_attribute("aria-label") or "")])[0]
+    option.click()
+    marked = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#article-text mark"), timeout=10)
+    assert "300 dronów" in marked[0].text
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", driver.find_element(By.ID, "articles"))
+    driver.save_screenshot(str(ARTIFACTS / "articles.png"))
+
+
+def test_a_filter_that_excludes_the_answers_article_changes_the_answer(driver, app_url, generator):
+    from selenium.webdriver.common.by import By
+
+    generator.delay = 0.0
+    driver.get(app_url)
+    ask(driver, Q_PL)
+    first = wait_for(lambda: answered(driver, 1))[0]
+    assert "12 tys." in first.text and not first.find_elements(By.CSS_SELECTOR, ".scope")
+
+    open_accordion(driver, "filters", "#filter-since textarea, #filter-since input")
+    for elem_id, month in (("filter-since", "2024-10"), ("filter-until", "2024-12")):
+        driver.find_element(By.CSS_SELECTOR, f"#{elem_id} textarea, #{elem_id} input").send_keys(month)
+    time.sleep(0.5)                                        # the fields reach the server with the next event
+    ask(driver, Q_PL)
+    second = wait_for(lambda: len(bots(driver)) == 2 and bots(driver)[1].find_elements(By.CSS_SELECTOR, ".scope")
+                      and bots(driver)[1], timeout=30)
+    scope = second.find_element(By.CSS_SELECTOR, ".scope").text
+    assert scope.startswith("Przeszukano tylko: artykuły od 2024-10 do 2024-12.")
+    assert second.text != first.text                       # refused here: the premise check names what is missing
+    assert not any("Rosja planuje zatrudnić" in p.get_attribute("textContent")
+                   for p in second.find_elements(By.CSS_SELECTOR, ".passage"))
+    sources = driver.find_element(By.ID, "sources").text
+    assert "Rzecznik Pentagonu" in sources and "Tatarstan" not in sources
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", second)
+    driver.save_screenshot(str(ARTIFACTS / "filter.png"))

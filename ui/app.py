@@ -19,6 +19,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import BadInput, RagError
 from rag.openai_api import is_server_spec
+from rag.stores import Filter
 from rag.types import Answer
 
 from . import history as conversation
@@ -145,9 +146,11 @@ class Chat:
         turns.append(Turn(question, WAITING))
         return True
 
-    def answer_next(self, k: int | None, profile: str | None, turns: list[Turn]) -> Iterator[Answer | None]:
+    def answer_next(self, k: int | None, profile: str | None, turns: list[Turn], articles=None,
+                    since: str | None = None, until: str | None = None) -> Iterator[Answer | None]:
         """Answer the oldest waiting question, updating its turn: streamed text (yields None), then the
-        checked answer (yields it). Errors become a one-line message in the turn."""
+        checked answer (yields it). `articles`/`since`/`until` narrow the search (rag/stores.Filter).
+        Errors become a one-line message in the turn."""
         turn = next((t for t in turns if t.status == "waiting"), None)
         if turn is None:
             return
@@ -157,9 +160,10 @@ class Chat:
         yield None
         cancel = threading.Event()
         try:
+            where = Filter.of(articles, since, until)
             pipeline = self.pipeline(profile)
             streamed = ""
-            events = pipeline.stream(turn.question, k=int(k) if k else None, history=history)
+            events = pipeline.stream(turn.question, k=int(k) if k else None, history=history, where=where)
             for event in _in_own_thread(events, cancel):
                 if turn.status != "answering":       # Stop marked it while Gradio was closing this generator
                     break
@@ -184,11 +188,11 @@ class Chat:
         finally:
             cancel.set()              # also runs when Gradio closes this generator (Stop)
 
-    def respond(self, question, k: int | None, profile: str | None,
-                turns: list[Turn]) -> Iterator[tuple[list[Turn], Answer | None]]:
+    def respond(self, question, k: int | None, profile: str | None, turns: list[Turn],
+                **where) -> Iterator[tuple[list[Turn], Answer | None]]:
         """`ask` then `answer_next` in one: yields (turns, answer) as the answer comes in."""
         if self.ask(question, turns):
-            for answer in self.answer_next(k, profile, turns):
+            for answer in self.answer_next(k, profile, turns, **where):
                 yield turns, answer
 
     def feedback(self, turns: list[Turn], message_index, liked: bool | None, note: str = "") -> str:
@@ -279,11 +283,13 @@ class Chat:
         for pipeline in {id(p): p for p in [self.pipeline(None), *self._pipelines.values()]}.values():
             pipeline.refresh_index(progress=progress)
 
-    def answer(self, question: str, k: int | None = None, profile: str | None = None) -> Answer:
-        """One question, no history: the API endpoint."""
+    def answer(self, question: str, k: int | None = None, profile: str | None = None, articles=None,
+               since: str | None = None, until: str | None = None) -> Answer:
+        """One question, no history, optionally narrowed to articles and months: the API endpoint."""
+        where = Filter.of(articles, since, until)
         pipeline = self.pipeline(profile)
         result = None
-        for event in _in_own_thread(pipeline.stream(question, k=k), threading.Event()):
+        for event in _in_own_thread(pipeline.stream(question, k=k, where=where), threading.Event()):
             if event.kind == "answer":
                 result = event.answer
         if result is None:
@@ -310,7 +316,9 @@ TEXTS = {
            "k": "Passages the answer draws sentences from (k)", "profile": "Model profile",
            "show": "Show retrieved passages", "new": "New conversation", "export": "Export (Markdown)",
            "articles": "Articles", "open": "Open an article", "remove": "Remove this article",
-           "upload": "Add articles: a saved web page (.html), .pdf, .md or .txt"},
+           "upload": "Add articles: a saved web page (.html), .pdf, .md or .txt",
+           "filters": "Narrow the search", "only": "Only these articles (none chosen: all)",
+           "since": "From month (YYYY-MM)", "until": "Up to month (YYYY-MM)"},
     "pl": {"intro": "### Zapytaj artykuły\nOdpowiedzi pochodzą wyłącznie z artykułów. Kliknij numer, np. "
                     "**[1]**, aby zobaczyć cytowany fragment.",
            "examples": "Wypróbuj (na ostatnie pytanie artykuły nie odpowiadają i asystent to mówi):",
@@ -319,7 +327,9 @@ TEXTS = {
            "k": "Fragmenty, z których odpowiedź bierze zdania (k)", "profile": "Profil modeli",
            "show": "Pokaż znalezione fragmenty", "new": "Nowa rozmowa", "export": "Eksport (Markdown)",
            "articles": "Artykuły", "open": "Otwórz artykuł", "remove": "Usuń ten artykuł",
-           "upload": "Dodaj artykuły: zapisana strona (.html), .pdf, .md lub .txt"},
+           "upload": "Dodaj artykuły: zapisana strona (.html), .pdf, .md lub .txt",
+           "filters": "Zawęź wyszukiwanie", "only": "Tylko te artykuły (żaden nie wybrany: wszystkie)",
+           "since": "Od miesiąca (RRRR-MM)", "until": "Do miesiąca (RRRR-MM)"},
 }
 
 BROWSER_LANGUAGE = "() => ((navigator.languages || [navigator.language || 'en'])[0] || 'en').toLowerCase().startsWith('pl') ? 'pl' : 'en'"
@@ -334,7 +344,9 @@ def relabel(language: str):
             gr.update(value=t["stop"]), gr.update(placeholder=t["note"]), gr.update(label=t["settings"]),
             gr.update(label=t["k"]), gr.update(label=t["profile"]), gr.update(label=t["show"]),
             gr.update(value=t["new"]), gr.update(value=t["export"]), gr.update(label=t["articles"]),
-            gr.update(label=t["open"]), gr.update(value=t["remove"]), gr.update(label=t["upload"]))
+            gr.update(label=t["open"]), gr.update(value=t["remove"]), gr.update(label=t["upload"]),
+            gr.update(label=t["filters"]), gr.update(label=t["only"]), gr.update(label=t["since"]),
+            gr.update(label=t["until"]))
 
 
 def answer_slots(settings: Settings) -> int:
@@ -364,9 +376,9 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
             return gr.skip(), gr.skip(), gr.skip()
         return "", to_messages(turns), turns
 
-    def on_answer(k, profile, show, turns):
+    def on_answer(k, profile, show, turns, only, since, until):
         answered = False
-        for answer in chat.answer_next(k, profile, turns):
+        for answer in chat.answer_next(k, profile, turns, only, since, until):
             answered = True
             if answer is None:
                 yield to_messages(turns), turns, gr.skip(), gr.skip()
@@ -390,29 +402,32 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
     on_like.__annotations__["data"] = gr.LikeData
 
     def article_choices():
-        return gr.update(choices=[(f"{a.title} ({a.date or '-'})", a.id) for a in chat.articles()])
+        return [(f"{a.title} ({a.date or '-'})", a.id) for a in chat.articles()]
 
-    def on_articles(turns):
+    def on_articles(turns, only):
         try:
-            return chat.articles_overview(turns), article_choices()
+            choices = article_choices()
+            ids = {i for _, i in choices}
+            return (chat.articles_overview(turns), gr.update(choices=choices),
+                    gr.update(choices=choices, value=[i for i in only or [] if i in ids]))
         except RagError as exc:
-            return render_error(str(exc)), gr.skip()
+            return render_error(str(exc)), gr.skip(), gr.skip()
 
-    def on_upload(files, turns, progress=gr.Progress()):
+    def on_upload(files, progress=gr.Progress()):
         def embedding(done, total):
             progress((done, total), desc="embedding the new passages", unit="passages")
         try:
             message = chat.add_files(files, progress=embedding)
         except RagError as exc:
-            return f"⚠ {exc}", gr.skip(), gr.skip(), None
-        return message, chat.articles_overview(turns), article_choices(), None
+            return f"⚠ {exc}", None
+        return message, None
 
-    def on_remove(article_id, turns):
+    def on_remove(article_id):
         try:
             message = chat.remove_article(article_id)
         except RagError as exc:
-            return f"⚠ {exc}", gr.skip(), gr.skip(), gr.skip()
-        return message, chat.articles_overview(turns), gr.update(choices=article_choices()["choices"], value=None), ""
+            return f"⚠ {exc}", gr.skip(), gr.skip()
+        return message, gr.update(value=None), ""
 
     def on_load(data):
         restored = conversation.restored(data, Turn)
@@ -434,10 +449,13 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
     def on_stop(turns):
         return to_messages(mark_stopped(turns)), turns
 
-    def chat_api(question: str, k: int = settings.k, profile: str = "default") -> dict:
-        """Answer one question from the articles; returns the answer with citations and passages as JSON."""
+    def chat_api(question: str, k: int = settings.k, profile: str = "default", articles: list[str] | None = None,
+                 since: str | None = None, until: str | None = None) -> dict:
+        """Answer one question from the articles; returns the answer with citations and passages as JSON.
+        `articles` (ids), `since` and `until` (months, YYYY-MM) narrow the search; the answer's
+        `scope` then says what was searched and the period it drew on."""
         try:
-            return chat.answer(question, k, profile).to_json()
+            return chat.answer(question, k, profile, articles, since, until).to_json()
         except RagError as exc:        # the user's mistake: a message, not a traceback in the server log
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:       # a bug: the details go to the server log, not to the caller
@@ -467,6 +485,14 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
             k = gr.Slider(1, max(20, settings.k), value=settings.k, step=1, label=TEXTS["en"]["k"])
             profile = gr.Dropdown(settings.profile_names(), value="default", label=TEXTS["en"]["profile"])
             show = gr.Checkbox(value=True, label=TEXTS["en"]["show"], elem_id="show-sources")
+        with gr.Accordion(TEXTS["en"]["filters"], open=False, elem_id="filters") as filters_box:
+            with gr.Row():
+                only = gr.Dropdown(choices=[], value=[], multiselect=True, label=TEXTS["en"]["only"],
+                                   elem_id="filter-articles", scale=3)
+                since = gr.Textbox(label=TEXTS["en"]["since"], placeholder="2024-10", max_length=7, max_lines=1,
+                                   elem_id="filter-since", scale=1)
+                until = gr.Textbox(label=TEXTS["en"]["until"], placeholder="2025-03", max_length=7, max_lines=1,
+                                   elem_id="filter-until", scale=1)
         with gr.Row():
             new = gr.Button(TEXTS["en"]["new"], elem_id="new-conversation", size="sm")
             export = gr.Button(TEXTS["en"]["export"], elem_id="export", size="sm")
@@ -493,7 +519,8 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
         # one is answered waits in `turns`.
         asked = gr.on([question.submit, send.click], on_question, [question, turns], [question, chatbot, turns],
                       queue=False, trigger_mode="multiple", api_visibility="private")
-        answering = asked.then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last],
+        asking = [k, profile, show, turns, only, since, until]      # what on_answer reads
+        answering = asked.then(on_answer, asking, [chatbot, turns, sources, last],
                                concurrency_limit=slots, concurrency_id="llm", trigger_mode="multiple",
                                show_progress="minimal", api_visibility="private")
         answerings = [answering]
@@ -501,28 +528,31 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
             answerings.append(
                 button.click(on_question, [button, turns], [question, chatbot, turns], queue=False,
                              api_visibility="private")
-                .then(on_answer, [k, profile, show, turns], [chatbot, turns, sources, last], concurrency_limit=slots,
+                .then(on_answer, asking, [chatbot, turns, sources, last], concurrency_limit=slots,
                       concurrency_id="llm", trigger_mode="multiple", show_progress="minimal", api_visibility="private"))
         for done in answerings:
             done.then(conversation.saved, turns, kept, queue=False, api_visibility="private") \
-                .then(on_articles, turns, [article_list, chosen], queue=False, api_visibility="private")
+                .then(on_articles, [turns, only], [article_list, chosen, only], queue=False, api_visibility="private")
         chosen.change(chat.article_view, [chosen, turns], article_text, queue=False, api_visibility="private")
-        upload.upload(on_upload, [upload, turns], [article_status, article_list, chosen, upload],
-                      concurrency_limit=1, concurrency_id="articles", api_visibility="private")
-        remove.click(on_remove, [chosen, turns], [article_status, article_list, chosen, article_text],
-                     concurrency_limit=1, concurrency_id="articles", api_visibility="private")
+        upload.upload(on_upload, upload, [article_status, upload], concurrency_limit=1, concurrency_id="articles",
+                      api_visibility="private") \
+            .then(on_articles, [turns, only], [article_list, chosen, only], queue=False, api_visibility="private")
+        remove.click(on_remove, chosen, [article_status, chosen, article_text], concurrency_limit=1,
+                     concurrency_id="articles", api_visibility="private") \
+            .then(on_articles, [turns, only], [article_list, chosen, only], queue=False, api_visibility="private")
         stop.click(on_stop, turns, [chatbot, turns], cancels=answerings, queue=False,
                    api_visibility="private").then(conversation.saved, turns, kept, queue=False, api_visibility="private")
         new.click(on_new, None, [chatbot, turns, sources, last, kept, exported], cancels=answerings, queue=False,
                   api_visibility="private")
         # the interface follows the browser's language (Polish or English), and the switch
         language.change(relabel, language, [intro, examples_label, question, send, stop, note, settings_box, k,
-                                            profile, show, new, export, articles_box, chosen, remove, upload],
+                                            profile, show, new, export, articles_box, chosen, remove, upload,
+                                            filters_box, only, since, until],
                         queue=False, api_visibility="private")
         app.load(None, None, language, js=BROWSER_LANGUAGE, queue=False, api_visibility="private")
         export.click(on_export, turns, exported, queue=False, api_visibility="private")
         app.load(on_load, kept, [chatbot, turns], queue=False, api_visibility="private") \
-            .then(on_articles, turns, [article_list, chosen], queue=False, api_visibility="private")
+            .then(on_articles, [turns, only], [article_list, chosen, only], queue=False, api_visibility="private")
         chatbot.like(on_like, [turns, note], note, queue=False, api_visibility="private")
         show.change(render_sources, [last, show], sources, queue=False, api_visibility="private")
         gr.api(chat_api, api_name="chat", concurrency_limit=slots, concurrency_id="llm")

@@ -19,7 +19,7 @@ MAX_TURNS = 200                 # a conversation longer than this keeps its late
 
 def summary(answer: Answer) -> dict:
     """What a finished turn keeps of its answer, for the export and the browser's copy."""
-    return {"refused": answer.refused, "language": answer.language,
+    return {"refused": answer.refused, "language": answer.language, "scope": answer.scope,
             "citations": [{k: v for k, v in asdict(c).items() if k in ("marker", "article_id", "title", "date", "quote",
                                                                          "start", "end", "supported")}
                           for c in answer.citations]}
@@ -58,6 +58,8 @@ def markdown(turns, title: str = "Conversation with the articles") -> str:
             lines += ["_(no answer: stopped or failed)_", ""]
             continue
         lines += [t.answer.strip(), ""]
+        if (t.record or {}).get("scope"):
+            lines += [f"_{t.record['scope']}_", ""]
         cites = (t.record or {}).get("citations", [])
         if cites:
             lines += ["Sources:", ""]

@@ -31,6 +31,7 @@ details.fn[open] > .passage { display: block; }
 .unverified { color: #b45309; font-size: .8em; font-weight: 600; margin-left: .2em; }
 .rag-error { color: #b91c1c; }
 .streaming .cursor { opacity: .6; }
+.answer .scope { margin-top: .5em; font-size: .85em; opacity: .8; font-style: italic; }
 .sources .source { margin: .5em 0; padding: .5em .75em; border: 1px solid var(--border-color-primary, #ddd);
   border-radius: 6px; }
 .sources .source.cited { border-left: 4px solid #16a34a; }
@@ -112,8 +113,9 @@ def _closest(citations: list[Citation], claim: str) -> list[Citation]:
 
 def render_answer(answer: Answer) -> str:
     """The checked answer; each [n] that has a citation becomes a footnote opening passage n."""
+    scope = f'<div class="scope">{escape_text(answer.scope)}</div>' if answer.scope else ""
     if answer.refused:
-        return f'<div class="answer refused">{escape_text(answer.answer)}</div>'
+        return f'<div class="answer refused">{escape_text(answer.answer)}{scope}</div>'
     by_marker: dict[int, list[Citation]] = {}     # n -> the citations made for [n] (one per cited sentence)
     for c in answer.citations:
         by_marker.setdefault(c.marker, []).append(c)
@@ -130,7 +132,7 @@ def render_answer(answer: Answer) -> str:
             out.append(render_footnote(n, passage, cites) if passage else escape_text(f"[{n}]"))
         pos = m.end()
     out.append(escape_text(text[pos:]))
-    return f'<div class="answer">{"".join(out)}</div>'
+    return f'<div class="answer">{"".join(out)}{scope}</div>'
 
 
 CURSOR = '<span class="cursor">▌</span>'
