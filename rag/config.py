@@ -60,7 +60,7 @@ class Settings:
     llm_judge: bool = False         # ask the model yes/no whether its answer is supported; "no" refuses (measured: README)
     refusal_threshold: float = 0.0  # refuse answers whose evidence score is below this (eval report: the curve)
     verify_citations: bool = True
-    extractive_fallback: bool = True  # Polish answers that only restate the question become quotes of the best sentences
+    extractive_fallback: bool = True  # answers that only restate the question become the best sentences (English: translated)
     max_question_chars: int = 2000
     profiles: dict = field(default_factory=dict)   # name -> {"llm": spec, "embedder": spec}
 

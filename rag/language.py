@@ -37,6 +37,16 @@ def detect(text: str) -> str:
     return "pl" if pl > en else "en"
 
 
+def mixes_in_polish(text: str) -> bool:
+    """True when English text is Polish or carries Polish words: a lower-case word with a Polish
+    letter ("rosyjscy and północnokoreańscy soldiers"); names keep their spelling and do not count.
+
+    >>> mixes_in_polish("Rosyjscy i północnokoreańscy żołnierze [1]."), mixes_in_polish("Kyryło Budanow said so.")
+    (True, False)
+    """
+    return detect(text) == "pl" or any(c in _PL_CHARS for w in _WORD.findall(text) if w[0].islower() for c in w)
+
+
 def is_other(text: str) -> bool:
     """True for text that is clearly neither Polish nor English (another script, or no known words)."""
     letters = [c for c in text if c.isalpha()]

@@ -1,11 +1,12 @@
 """The one pipeline the CLI, UI and benchmark call: question -> retrieve -> select evidence ->
-check the premise -> answer -> check the answer (-> translate) -> Answer.
+check the premise -> answer -> check the answer -> repair it (-> translate) -> does it give what
+was asked? -> Answer.
 
 `Pipeline.stream()` yields `Event`s: "token" deltas while the answer is written, and one final
 "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
 Each step is a module with a one-line contract: `rag/retrieve.py`, `rag/evidence.py`,
-`rag/premise.py`, `rag/verify.py`, `rag/translate.py`. Models come from the settings unless fakes
-are passed in (tests do that).
+`rag/premise.py`, `rag/verify.py`, `rag/translate.py`, `rag/asked.py`. Models come from the
+settings unless fakes are passed in (tests do that).
 """
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from . import evidence, premise, translate, verify
+from . import asked, evidence, premise, translate, verify
 from . import prompt as prompts
 from .articles import load_articles
-from .citations import cite, make_citation
+from .citations import cite, make_citation, marker_numbers, strip_markers
 from .config import Settings
 from .embedders import Embedder, get_embedder
 from .errors import BadInput
 from .generators import Generator, get_generator
 from .index import Index, Notify, Progress, open_index
-from .language import clean_question, detect, is_other
+from .language import clean_question, detect, is_other, mixes_in_polish
 from .retrieve import HybridRetriever, Retrieval, bridge_words
 from .stores import Filter
 from .support import GateJudge, Judge, adds_nothing
@@ -131,7 +132,7 @@ class Pipeline:
         queries = [q for q in (retrieval_query, translation) if q]
         run = _Run(question, language, retrieval_query, queries, [p.chunk.id for p in retrieval.passages],
                    Timings(retrieve_ms=retrieve_ms), t0, where=where)
-        passages = retrieval.passages[:k]
+        passages = run.retrieved = retrieval.passages[:k]
         if not passages:
             yield Event("answer", answer=self._finish(run, prompts.REFUSALS[language], True))
             return
@@ -168,7 +169,8 @@ class Pipeline:
     def _answer(self, run: "_Run", question: str, language: str, found: evidence.Evidence,
                 stream: bool) -> Iterator[Event]:
         """Generate an answer in `language` from the evidence (streamed as tokens when `stream`),
-        then check it (`rag/verify.py`); the Polish extractive fallback replaces a restatement."""
+        check it (`rag/verify.py`), repair what the check cannot (`_repair`), and refuse it when it
+        lacks the number, time or name the question asks for (`rag/asked.py`)."""
         messages = prompts.answer_messages(question, language, found.passages)
         raw = []
         for delta in self.generator.stream(messages, self.settings.max_tokens):
@@ -181,14 +183,32 @@ class Pipeline:
         if not self.settings.verify_citations:
             text, citations = cite(text, found.passages)
             return verify.Checked(text, citations, not text, support=1.0, kept=1)
-        checked = verify.check(text, found.passages, self.judge, question,
-                               strict_terms=language == "pl" or self.settings.english_answers == "via-polish")
+        checked = verify.check(text, found.passages, self.judge, question, retrieved=run.retrieved)
         if self.settings.llm_judge and not checked.refused:
             if self._llm_verdict(messages, text) == "no":
                 checked = replace(checked, refused=True, dropped=[*checked.dropped, "the model judged its answer unsupported"])
-        if (not checked.refused and language == "pl" and self.settings.extractive_fallback
-                and adds_nothing(checked.text, question)):
-            checked.text, checked.citations = self._extract(found.passages, found.best)
+        if checked.refused:
+            return checked
+        checked = yield from self._repair(run, checked, question, language, found, stream)
+        if not checked.refused and not asked.gives(question, checked.text):      # "how many?" answered with no number: a nearby fact
+            checked = replace(checked, refused=True,
+                              dropped=[*checked.dropped, f"{checked.text} (no {asked.asks(question)} as asked)"])
+        return checked
+
+    def _repair(self, run: "_Run", checked: "verify.Checked", question: str, language: str,
+                found: evidence.Evidence, stream: bool) -> Iterator[Event]:
+        """A checked answer that only restates the question becomes the prompt's best sentences
+        (quoted for Polish; translated, with their markers, for English); an English answer with
+        Polish words in it is translated."""
+        english = language == "en" and stream          # answered in English, not through Polish
+        if self.settings.extractive_fallback and adds_nothing(checked.text, " ".join([question, *run.queries])):
+            if language == "pl":
+                checked.text, checked.citations = self._extract(found.passages, found.best)
+            elif english:
+                checked.text, checked.citations = self._extract(found.passages, found.best, quoted=False)
+                return (yield from self._translate(run, checked))
+        if english and mixes_in_polish(strip_markers(checked.text)):
+            return (yield from self._translate(run, checked))    # "rosyjscy and północnokoreańscy soldiers"
         return checked
 
     def _llm_verdict(self, messages: list[dict], answer: str) -> str:
@@ -199,15 +219,19 @@ class Pipeline:
         return "no" if reply.strip().lower().startswith(("no", "nie")) else "yes"
 
     def _translate(self, run: "_Run", checked: "verify.Checked") -> Iterator[Event]:
-        """Stream the English translation of a checked Polish answer; citations stay as checked."""
+        """Stream the English translation of a checked Polish answer. Its sentences whose numbers or
+        months the Polish lacks are dropped (nothing left: a refusal); citations stay as checked."""
         out = []
         for delta in translate.stream_answer(self.generator, checked.text, self.settings.max_tokens):
             run.first_token(True)
             out.append(delta)
             yield Event("token", delta)
         english = translate.keep_markers("".join(out).strip(), checked.text)
+        english, lost = translate.faithful(english, checked.text)
         run.polish = checked.text
-        return replace(checked, text=english)
+        kept = set(marker_numbers(english))
+        return replace(checked, text=english, refused=not english, dropped=[*checked.dropped, *lost],
+                       citations=[c for c in checked.citations if c.marker in kept])
 
     def retrieve(self, question: str, language: str, history: list[tuple[str, str]] | None = None,
                  depth: int = 10, where: Filter | None = None) -> tuple[str, str | None, "Retrieval", float]:
@@ -238,14 +262,17 @@ class Pipeline:
         return out.splitlines()[0].strip(" \"'„”") if out else ""
 
     @staticmethod
-    def _extract(passages: list[Passage], best: list[tuple[int, int, int]], count: int = 2) -> tuple[str, list[Citation]]:
-        """The extractive fallback: the best `count` sentences of the prompt, quoted with citations,
-        in place of an answer that only restated the question (Polish questions: the quotes are Polish)."""
+    def _extract(passages: list[Passage], best: list[tuple[int, int, int]], count: int = 2,
+                 quoted: bool = True) -> tuple[str, list[Citation]]:
+        """The extractive fallback: the best `count` sentences of the prompt with citations, in
+        place of an answer that only restated the question: quoted for a Polish question, plain
+        for an English one (they are translated next)."""
         chosen = sorted(best[:count], key=lambda b: (b[0], b[1]))
         parts, citations = [], []
         for n, s, e in chosen:
             p = passages[n - 1]
-            parts.append(f"„{p.chunk.text[s:e].strip()}” [{n}]")
+            sentence = p.chunk.text[s:e].strip()
+            parts.append(f"„{sentence}” [{n}]" if quoted else f"{' '.join(sentence.split()).rstrip('.!?')} [{n}].")
             citations.append(make_citation(n, p, p.chunk.text[s:e], span=(s, e)))
         return " ".join(parts), citations
 
@@ -278,7 +305,8 @@ class _Run:
     ranking: list[str]
     timings: Timings
     t0: float
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)       # the prompt's
+    retrieved: list[Passage] = field(default_factory=list)      # the top k the premise check searched
     usage: Usage = field(default_factory=Usage)
     polish: str | None = None
     where: Filter | None = None

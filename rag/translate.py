@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .citations import answer_sentences, marker_numbers, strip_markers
+from .terms import TermIndex, key_terms, missing
 
 QUESTION_SYSTEM = ("Translate the user's question into Polish, in the words a Polish newspaper would use. Keep names. "
                    "Reply with the Polish question only.\n"
@@ -38,6 +39,25 @@ def answer_messages(polish: str) -> list[dict]:
 def stream_answer(generator, polish: str, max_tokens: int) -> Iterator[str]:
     """The English translation of a checked Polish answer, as the generator streams it."""
     yield from generator.stream(answer_messages(polish), max_tokens)
+
+
+def faithful(english: str, polish: str) -> tuple[str, list[str]]:
+    """The translation's sentences whose numbers and months all occur in the Polish text, and those
+    dropped, with why: a translation that turns "w czerwcu … 6000" into "in April … 60,000"
+    states what no passage does.
+
+    >>> faithful("In June he sent 6,000 people [1]. In April, 60,000 more [2].", "W czerwcu wysłał 6000 osób [1].")
+    ('In June he sent 6,000 people [1].', ['In April, 60,000 more. (not in the Polish answer: April, 60,000)'])
+    """
+    source = TermIndex(polish)
+    kept, dropped = [], []
+    for sentence in answer_sentences(english):
+        lost = missing([t for t in key_terms(strip_markers(sentence)) if t.kind != "name"], source)
+        if lost:
+            dropped.append(f"{strip_markers(sentence)} (not in the Polish answer: {', '.join(lost)})")
+        else:
+            kept.append(sentence)
+    return " ".join(kept), dropped
 
 
 def keep_markers(english: str, polish: str) -> str:

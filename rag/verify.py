@@ -2,7 +2,12 @@
 
 Each answer sentence is kept only if
   1. every name, number and month it asserts occurs in the sentences of the passage it cites, as
-     shown to the model (`rag/terms.py`: Polish inflection folded, English names mapped); and
+     shown to the model (`rag/terms.py`: Polish inflection folded, English names mapped). A name
+     that the question itself names and that the retrieved passages hold (the premise check's
+     evidence) is exempt, as an answer restating "Pjongjang" or "Szojgu" from the question
+     asserts nothing new by it, unless the cited passage holds its first word but not the rest
+     ("Korea Południowa" where the passage says "Korea Północna": another entity). A number or a
+     month is checked even when the question gives it; and
   2. the support judge accepts the passage for it (`rag/support.py`: catches text from the model's
      own knowledge and citations to the wrong passage).
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
@@ -33,30 +38,39 @@ class Checked:
     support: float = 0.0                      # mean judge score of the kept sentences (0 when none)
 
 
-def check(text: str, passages: list[Passage], judge, question: str = "", strict_terms: bool = True) -> Checked:
-    """Keep what the cited passages state. With `strict_terms` off (an English answer over Polish
-    passages, where a name's English form may not be mapped), condition 1 still holds for the
-    terms the question does not name; those it names passed the premise check already."""
+def check(text: str, passages: list[Passage], judge, question: str = "",
+          retrieved: list[Passage] | None = None) -> Checked:
+    """Keep what the cited passages state (the conditions above). `retrieved`: the passages the
+    premise check searched (default: `passages`, those of the prompt)."""
     if not text or REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
         return Checked("", refused=True)
     text, _ = cite(text, passages)
     shown = [TermIndex(p.text or p.chunk.text) for p in passages]
     known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages))
-    asked = None if strict_terms else TermIndex(question)
+    asked = TermIndex(" ".join(t.text for t in key_terms(question, initial=known) if t.kind == "name"))
+    searched = TermIndex("\n".join(p.chunk.text for p in retrieved or passages))
+
+    def exempt(term, cited: TermIndex) -> bool:
+        if term.kind != "name" or not asked.has(term) or not searched.has(term):
+            return False
+        return len(term.parts) == 1 or not term.parts[0] & cited.keys
+
     kept, citations, scores, dropped = [], [], [], []
     threshold = getattr(judge, "threshold", 0.5)
     for sentence in answer_sentences(text):
         claim = strip_markers(sentence)
         if not claim or REFUSAL_PATTERNS.search(claim):
             continue
-        terms = [t for t in key_terms(claim, initial=known) if asked is None or not asked.has(t)]
+        terms = key_terms(claim, initial=known)
+
+        def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold
+            return missing([t for t in terms if not exempt(t, shown[n - 1])], shown[n - 1])
 
         scores_of: dict[int, float] = {}      # passage number -> score: each passage judged once
 
         def passes(n: int) -> float:
             if n not in scores_of:
-                scores_of[n] = 0.0 if terms and missing(terms, shown[n - 1]) else \
-                    judge.score(claim, passages[n - 1].chunk.text, question)
+                scores_of[n] = 0.0 if absent(n) else judge.score(claim, passages[n - 1].chunk.text, question)
             return scores_of[n]
 
         cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
@@ -66,8 +80,8 @@ def check(text: str, passages: list[Passage], judge, question: str = "", strict_
             best = max(((passes(p.rank), p.rank) for p in passages), default=(0.0, 0))
             good = [best] if best[0] >= threshold else []
         if not good:
-            why = f"not in [{', '.join(map(str, cited))}]: {', '.join(missing(terms, shown[cited[0] - 1]))}" \
-                if cited and terms and missing(terms, shown[cited[0] - 1]) else "no passage supports it"
+            why = f"not in [{', '.join(map(str, cited))}]: {', '.join(absent(cited[0]))}" \
+                if cited and absent(cited[0]) else "no passage supports it"
             dropped.append(f"{claim} ({why})")
             continue
         numbers = [n for _, n in good]

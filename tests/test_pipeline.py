@@ -1,7 +1,10 @@
+import re
+
 import pytest
 
 from rag import evidence
 from rag.errors import BadInput
+from rag.pipeline import Pipeline
 from rag.prompt import REFUSALS, SYSTEM
 from rag.types import Passage
 
@@ -120,6 +123,71 @@ def test_polish_answer_that_only_restates_the_question_becomes_quotes(make_pipel
     text = (p.settings.seeds_dir / f"{A1}.txt").read_text(encoding="utf-8")
     assert answer.citations and all(text[c.start:c.end] == c.quote and c.quote in answer.answer
                                     for c in answer.citations)
+
+
+def test_english_answer_that_only_restates_the_question_becomes_the_best_sentences_translated(settings):
+    from .fakes import ScriptedGenerator, WordOverlapEmbedder
+    from .test_premise_verify import AcceptAll
+
+    question = "How many North Korean workers does Russia plan to hire in Tatarstan?"
+    prompts = []
+
+    def reply(messages):
+        prompts.append(messages)
+        if "Translate the user's Polish text into English" in messages[0]["content"]:
+            return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
+        return "Russia plans to hire North Korean workers in Tatarstan [1]."       # restates the question
+
+    # the fake embedder cannot judge English against Polish: a judge that accepts the restatement
+    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
+                        judge=AcceptAll())
+    answer = pipeline.ask(question)
+    assert answer.answer.startswith("Russia plans to hire 12,000 North Korean workers in Tatarstan [")
+    translated = prompts[-1][-1]["content"]             # the Polish sentences that were translated
+    assert "12 tys." in translated and "„" not in translated
+    assert answer.polish == translated and any("12 tys." in c.quote for c in answer.citations)
+    assert {f"[{c.marker}]" for c in answer.citations} <= set(re.findall(r"\[\d+\]", answer.answer))
+    assert answer.timings.ttft_ms < answer.timings.total_ms
+
+
+def test_english_answer_with_polish_words_is_translated_with_its_markers(settings):
+    from .fakes import ScriptedGenerator, WordOverlapEmbedder
+    from .test_premise_verify import AcceptAll
+
+    def reply(messages):
+        if "Translate the user's Polish text into English" in messages[0]["content"]:
+            return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
+        return "Russia plans to hire 12 tys. północnokoreańskich workers in Tatarstan [1]."
+
+    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
+                        judge=AcceptAll())
+    answer = pipeline.ask("How many North Korean workers does Russia plan to hire in Tatarstan?")
+    assert re.fullmatch(r"Russia plans to hire 12,000 North Korean workers in Tatarstan \[\d\]\.", answer.answer)
+    assert answer.polish.startswith("Russia plans to hire 12 tys. północnokoreańskich") and answer.citations
+
+
+def test_a_translation_that_changes_a_number_loses_that_sentence(settings):
+    from .fakes import ScriptedGenerator, WordOverlapEmbedder
+    from .test_premise_verify import AcceptAll
+
+    def reply(messages):
+        if "Translate the user's Polish text into English" in messages[0]["content"]:
+            return "Russia plans to hire 120,000 North Korean workers in Tatarstan [1]."    # 12 tys. mistranslated
+        return "Russia plans to hire 12 tys. północnokoreańskich workers in Tatarstan [1]."
+
+    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
+                        judge=AcceptAll())
+    answer = pipeline.ask("How many North Korean workers does Russia plan to hire in Tatarstan?")
+    assert answer.refused and answer.answer == REFUSALS["en"] and "120,000" in answer.dropped[-1]
+
+
+def test_an_answer_without_the_number_asked_for_is_refused(make_pipeline):
+    question = "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?"
+    nearby = "Rosja chce produkować drony Shahed w Tatarstanie [1]."        # cited, but no number
+    answer = make_pipeline([nearby]).ask(question)
+    assert answer.refused and answer.answer == REFUSALS["pl"] and "no quantity as asked" in answer.dropped[-1]
+    assert not make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."]
+                             ).ask(question).refused
 
 
 def test_extractive_fallback_can_be_switched_off(make_pipeline):

@@ -132,6 +132,40 @@ def test_english_answer_terms_the_question_does_not_name_must_be_in_the_passage(
     passages = [_passage(SENTENCE)]
     checked = verify.check("Russia will hire 12,000 workers in Tatarstan [1]. The Russian Ministry of Defence "
                            "said so in November [1].", passages, AcceptAll(),
-                           question="How many workers will Russia hire in Tatarstan?", strict_terms=False)
+                           question="How many workers will Russia hire in Tatarstan?")
     assert checked.text == "Russia will hire 12,000 workers in Tatarstan [1]."
     assert "November" in checked.dropped[0]
+
+
+def test_names_restated_from_the_question_pass_but_its_numbers_and_months_are_checked():
+    # the cited passage says "Korea Północna" and "Rosja"; the question and the answer say Pjongjang
+    # and Moskwa, which another passage of the prompt holds
+    passages = [_passage("Korea Północna od września 2023 r. dostarcza Rosji duże ilości amunicji."),
+                _passage("Szojgu przyleciał z Moskwy do Pjongjangu.", rank=2)]
+    question = "Od kiedy Pjongjang przekazuje Moskwie duże ilości amunicji?"
+    checked = verify.check("Pjongjang przekazuje Moskwie amunicję od września 2023 roku [1].", passages,
+                           AcceptAll(), question=question)
+    assert not checked.refused and checked.kept == 1 and checked.citations[0].marker == 1
+    assert verify.check("Pjongjang przekazuje Moskwie amunicję od 2023 roku [1].", passages[:1], AcceptAll(),
+                        question=question).refused        # a name no passage holds is still missing
+    # a name the question does not give is still checked, and so are numbers and months it does give
+    assert verify.check("Amunicję Moskwie przekazują od 2023 roku Chiny [1].", passages, AcceptAll(),
+                        question=question).refused
+    # a two-word name whose first word the cited passage holds, but not the rest, is another entity
+    korea = [_passage("Korea Północna wysłała 3 tys. żołnierzy do obwodu kurskiego."),
+             _passage("Korea Południowa wysłała 5 dyplomatów do Kijowa.", rank=2)]
+    question = "Ilu żołnierzy Korea Południowa wysłała do obwodu kurskiego?"
+    wrong = verify.check("Korea Południowa wysłała 3 tys. żołnierzy do obwodu kurskiego [1].", korea, AcceptAll(),
+                         question=question)
+    assert wrong.refused and "Korea Południowa" in wrong.dropped[0]
+    assert not verify.check("Pjongjang wysłał 3 tys. żołnierzy [1].", korea + [_passage("Władze w Pjongjangu.", 3)],
+                            AcceptAll(), question="Ilu żołnierzy wysłał Pjongjang?").refused
+    # a word the question has only in lower case ("kurskiego") is no name it names
+    kursk = verify.check("Korea Północna wysłała 3 tys. żołnierzy do Rosji, by walczyli w Kursku [1].",
+                         [_passage("Korea Północna wysłała 3 tys. żołnierzy do Rosji."),
+                          _passage("Walki w Kursku trwają.", rank=2)], AcceptAll(),
+                         question="Ilu żołnierzy Korea Północna wysłała do obwodu kurskiego?")
+    assert kursk.refused and "Kursku" in kursk.dropped[0]
+    wrong_year = verify.check("Pjongjang przekazuje Moskwie amunicję od 2022 roku [1].", passages, AcceptAll(),
+                              question="Czy Pjongjang przekazuje Moskwie amunicję od 2022 roku?")
+    assert wrong_year.refused and "2022" in wrong_year.dropped[0]

@@ -1,0 +1,69 @@
+"""What a question asks for, and whether an answer gives it: a question -> "quantity" | "time" | "who" | None.
+
+A question that asks how many, when, or who is answered only by a number, a time, or a name that
+the question does not already hold. An answer without one, however well its sentences are cited,
+is a nearby fact ("Ilu członków liczyła delegacja?" answered with "Ukraina i Republika Korei
+wymienią delegacje [1]."): the pipeline refuses it. Other questions are not checked.
+
+    >>> asks("Ilu żołnierzy wysłała Korea Północna?"), asks("When did Shoigu visit Pyongyang?")
+    ('quantity', 'time')
+    >>> gives("Ile trwał pobyt Szojgu?", "Pobyt był jednodniowy [1].")
+    True
+    >>> gives("Ile pieniędzy Rosja zapłaciła?", "Korea Północna dostarczała amunicję [1].")
+    False
+    >>> gives("Who heads HUR?", "Kyryło Budanow heads HUR [1].")
+    True
+"""
+from __future__ import annotations
+
+import re
+
+from .citations import strip_markers
+from .lexical import fold
+from .support import numbers
+from .terms import key_terms, name_words
+
+_ASKS = [
+    ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long))\b", re.I)),
+    ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
+                        r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
+    ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name)\b", re.I)),
+]
+# amounts and durations written in words: "kilka tysięcy", "ponad rok", "one-day", "half"
+_AMOUNT = re.compile(
+    r"\b(tysi[aą]c\w*|tysi[eę]cy|setk\w*|kilk\w*|kilkana[sś]cie|kilkadziesi[aą]t|dziesi[aą]t\w*|jed(en|na|nego|nej|no)\w*|"
+    r"dw(a|óch|oje|ie|u)|trz(y|ech)|czter\w*|pi[eę][cć]\w*|po[lł]ow\w*|rok\w*|roku|lat|miesi[aą]c\w*|dni|dzie[nń]|"
+    r"tygod\w*|godzin\w*|thousand\w*|hundred\w*|several|dozens?|one|two|three|four|five|half|years?|months?|days?|"
+    r"weeks?|hours?)\b", re.I)
+# times written without a month or a number: a weekday, a season, "last year"
+_TIME = re.compile(
+    r"\b(poniedzia[lł]\w*|wtor\w*|[sś]rod\w*|czwart\w*|pi[aą]t\w*|sobot\w*|niedziel\w*|wiosn\w*|lat\w*|jesie\w*|"
+    r"zim\w*|wczoraj|ubieg[lł]\w*|zesz[lł]\w*|monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|"
+    r"summer|autumn|fall|winter|yesterday|last)\b", re.I)
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+def asks(question: str) -> str | None:
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def gives(question: str, answer: str) -> bool:
+    """True when the answer holds what the question asks for (always, for questions of no kind)."""
+    kind = asks(question)
+    text = strip_markers(answer)
+    new_numbers = numbers(text) - numbers(question)
+    if kind == "quantity":
+        return bool(new_numbers or _AMOUNT.search(text))
+    if kind == "time":
+        return bool(new_numbers or _TIME.search(text) or any(t.kind == "month" for t in key_terms(text)))
+    if kind == "who":
+        # a name the question does not hold; a capitalised word starting the answer counts too ("Putin claimed…")
+        capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
+        asked = {w[:4] for w in name_words(question) | {fold(w) for w in _CAPITALISED.findall(question)
+                                                         if w[0].isupper()}}
+        return any(t.kind == "name" and any(fold(w)[:4] not in asked for w in t.text.split())
+                   for t in key_terms(text, initial=capitalised))
+    return True
