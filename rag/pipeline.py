@@ -139,9 +139,11 @@ class Pipeline:
 
         check = self.settings.check_premise and not is_other(question)     # names in other scripts cannot be matched
         gaps = premise.gaps(retrieval_query, translation, passages) if check else []
-        if gaps:                          # refused before any sentence is scored or token generated
+        apart = premise.apart(retrieval_query, passages) if check and not gaps else []
+        if gaps or apart:                 # refused before any sentence is scored or token generated
             run.passages = passages
-            yield Event("answer", answer=self._finish(run, premise.refusal(gaps, language), True, missing=gaps))
+            yield Event("answer", answer=self._finish(run, premise.refusal(gaps or apart, language, together=not gaps),
+                                                      True, missing=gaps or apart))
             return
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
                                 self.settings.prompt_budget)

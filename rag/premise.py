@@ -1,5 +1,6 @@
 """Premise check: a question whose own names, numbers or months occur in none of the retrieved
-passages is not answered; the refusal names what is missing.
+passages, or whose names occur only in different articles, is not answered; the refusal names
+what is missing.
 
 A small model restates a false premise as fact ("Finland sent deminers because… [1]"), citing a
 passage on the same topic, so the pipeline checks the premise before any answer is written. For an
@@ -13,10 +14,16 @@ small word map in `rag/terms.py` do not bring to their Polish form would otherwi
     ['Finlandia']
     >>> refusal(["Finland"], "en")
     'The articles do not mention Finland, so they cannot answer this question as asked.'
+    >>> q = [Passage(1, Chunk("a#0", "a", 0, 30, "Zełenski rozmawiał z Jun Suk Jeolem."), 1.0),
+    ...      Passage(2, Chunk("b#0", "b", 0, 30, "Szojgu rozmawiał z Kim Dzong Unem."), 1.0)]
+    >>> apart("Dlaczego Zełenski spotkał się z Kim Dzong Unem?", q)
+    ['Zełenski', 'Kim Dzong Unem']
+    >>> refusal(apart("Dlaczego Zełenski spotkał się z Kim Dzong Unem?", q), "pl", together=True)
+    'Artykuły nie wspominają o: Zełenski razem z: Kim Dzong Unem, więc nie odpowiadają na tak postawione pytanie.'
 """
 from __future__ import annotations
 
-from .terms import TermIndex, key_terms, missing
+from .terms import TermIndex, key_terms, missing, name_words
 from .types import Passage
 
 
@@ -29,7 +36,29 @@ def gaps(question: str, translation: str | None, passages: list[Passage]) -> lis
     return found
 
 
-def refusal(terms: list[str], language: str) -> str:
+def apart(question: str, passages: list[Passage]) -> list[str]:
+    """The question's names (as written) when no one article among the retrieved passages holds
+    them all: a premise linking what the articles never link ("Zelensky met Kim Jong Un", each
+    named, in different articles). Names no passage holds are left to `gaps`; [] when together."""
+    by_article: dict[str, list[str]] = {}
+    for p in passages:
+        by_article.setdefault(p.chunk.article_id, []).append(p.chunk.text)
+    articles = [TermIndex("\n".join(texts)) for texts in by_article.values()]
+    known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages))
+    names = [t for t in key_terms(question, initial=known) if t.kind == "name"
+             and any(a.has(t) for a in articles)]
+    if len(names) < 2 or any(all(a.has(t) for t in names) for a in articles):
+        return []
+    return list(dict.fromkeys(t.text for t in names))
+
+
+def refusal(terms: list[str], language: str, together: bool = False) -> str:
+    if together:       # names that occur, but never in the same article
+        first, rest = terms[0], ", ".join(terms[1:])
+        if language == "pl":
+            return (f"Artykuły nie wspominają o: {first} razem z: {rest}, więc nie odpowiadają na tak "
+                    f"postawione pytanie.")
+        return f"The articles do not mention {first} together with {rest}, so they cannot answer this question as asked."
     named = ", ".join(terms)
     if language == "pl":
         return f"Artykuły nie wspominają o: {named}, więc nie odpowiadają na tak postawione pytanie."

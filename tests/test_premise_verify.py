@@ -169,3 +169,14 @@ def test_names_restated_from_the_question_pass_but_its_numbers_and_months_are_ch
     wrong_year = verify.check("Pjongjang przekazuje Moskwie amunicję od 2022 roku [1].", passages, AcceptAll(),
                               question="Czy Pjongjang przekazuje Moskwie amunicję od 2022 roku?")
     assert wrong_year.refused and "2022" in wrong_year.dropped[0]
+
+
+def test_names_that_occur_only_in_different_articles_are_a_premise_refused_before_answering(make_pipeline):
+    p = make_pipeline(["Zełenski spotkał się z Kim Dzong Unem w Pjongjangu [1]."])
+    answer = p.ask("Dlaczego Zełenski spotkał się osobiście z Kim Dzong Unem?")
+    assert answer.refused and answer.missing == ["Zełenski", "Kim Dzong Unem"]
+    assert answer.answer.startswith("Artykuły nie wspominają o: Zełenski razem z: Kim Dzong Unem")
+    assert p.generator.prompts == []                  # refused before the model was asked
+    # names one article holds together pass: Szojgu and Kim Dzong Un meet in the same article
+    assert not make_pipeline(["Szojgu spotkał się z Kim Dzong Unem w Pjongjangu [1]."]).ask(
+        "Gdzie Szojgu spotkał się z Kim Dzong Unem?").missing
