@@ -21,7 +21,7 @@ import re
 from .citations import strip_markers
 from .lexical import fold
 from .support import numbers
-from .terms import key_terms, name_words
+from .terms import key_terms
 
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long))\b", re.I)),
@@ -62,8 +62,7 @@ def gives(question: str, answer: str) -> bool:
     if kind == "who":
         # a name the question does not hold; a capitalised word starting the answer counts too ("Putin claimed…")
         capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
-        asked = {w[:4] for w in name_words(question) | {fold(w) for w in _CAPITALISED.findall(question)
-                                                         if w[0].isupper()}}
+        asked = {fold(w)[:4] for w in _CAPITALISED.findall(question) if w[0].isupper()}
         return any(t.kind == "name" and any(fold(w)[:4] not in asked for w in t.text.split())
                    for t in key_terms(text, initial=capitalised))
     return True

@@ -125,10 +125,17 @@ def test_polish_answer_that_only_restates_the_question_becomes_quotes(make_pipel
                                     for c in answer.citations)
 
 
-def test_english_answer_that_only_restates_the_question_becomes_the_best_sentences_translated(settings):
+def accepting_pipeline(settings, reply):
+    """Fakes for the English repairs: the word-overlap embedder cannot judge English against
+    Polish, so a judge that accepts every sentence stands in."""
     from .fakes import ScriptedGenerator, WordOverlapEmbedder
     from .test_premise_verify import AcceptAll
 
+    return Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
+                    judge=AcceptAll())
+
+
+def test_english_answer_that_only_restates_the_question_becomes_the_best_sentences_translated(settings):
     question = "How many North Korean workers does Russia plan to hire in Tatarstan?"
     prompts = []
 
@@ -138,9 +145,7 @@ def test_english_answer_that_only_restates_the_question_becomes_the_best_sentenc
             return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
         return "Russia plans to hire North Korean workers in Tatarstan [1]."       # restates the question
 
-    # the fake embedder cannot judge English against Polish: a judge that accepts the restatement
-    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
-                        judge=AcceptAll())
+    pipeline = accepting_pipeline(settings, reply)
     answer = pipeline.ask(question)
     assert answer.answer.startswith("Russia plans to hire 12,000 North Korean workers in Tatarstan [")
     translated = prompts[-1][-1]["content"]             # the Polish sentences that were translated
@@ -151,32 +156,24 @@ def test_english_answer_that_only_restates_the_question_becomes_the_best_sentenc
 
 
 def test_english_answer_with_polish_words_is_translated_with_its_markers(settings):
-    from .fakes import ScriptedGenerator, WordOverlapEmbedder
-    from .test_premise_verify import AcceptAll
-
     def reply(messages):
         if "Translate the user's Polish text into English" in messages[0]["content"]:
             return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
         return "Russia plans to hire 12 tys. północnokoreańskich workers in Tatarstan [1]."
 
-    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
-                        judge=AcceptAll())
+    pipeline = accepting_pipeline(settings, reply)
     answer = pipeline.ask("How many North Korean workers does Russia plan to hire in Tatarstan?")
     assert re.fullmatch(r"Russia plans to hire 12,000 North Korean workers in Tatarstan \[\d\]\.", answer.answer)
     assert answer.polish.startswith("Russia plans to hire 12 tys. północnokoreańskich") and answer.citations
 
 
 def test_a_translation_that_changes_a_number_loses_that_sentence(settings):
-    from .fakes import ScriptedGenerator, WordOverlapEmbedder
-    from .test_premise_verify import AcceptAll
-
     def reply(messages):
         if "Translate the user's Polish text into English" in messages[0]["content"]:
             return "Russia plans to hire 120,000 North Korean workers in Tatarstan [1]."    # 12 tys. mistranslated
         return "Russia plans to hire 12 tys. północnokoreańskich workers in Tatarstan [1]."
 
-    pipeline = Pipeline(settings, embedder=WordOverlapEmbedder(), generator=ScriptedGenerator(reply_fn=reply),
-                        judge=AcceptAll())
+    pipeline = accepting_pipeline(settings, reply)
     answer = pipeline.ask("How many North Korean workers does Russia plan to hire in Tatarstan?")
     assert answer.refused and answer.answer == REFUSALS["en"] and "120,000" in answer.dropped[-1]
 
