@@ -24,7 +24,7 @@ def configuration_name(s: Settings) -> str:
     def short(spec: str) -> str:
         return re.sub(r"[^A-Za-z0-9.]+", "-", Path(spec).name if "/" in spec else spec).strip("-")[:40]
     flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "") + \
-        ("p" if s.check_premise else "") + ("-eq" if s.fusion == "equal" else "") + \
+        ("p" if s.check_premise else "") + ("" if s.prompt_dates else "-nodate") + ("-eq" if s.fusion == "equal" else "") + \
         ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
         (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "")
     bridge = f"-w{s.bridge_words}s{s.bridge_similarity:g}" if s.bridge_words else ""

@@ -173,7 +173,7 @@ class Pipeline:
         """Generate an answer in `language` from the evidence (streamed as tokens when `stream`),
         check it (`rag/verify.py`), repair what the check cannot (`_repair`), and refuse it when it
         lacks the number, time or name the question asks for (`rag/asked.py`)."""
-        messages = prompts.answer_messages(question, language, found.passages)
+        messages = prompts.answer_messages(question, language, found.passages, self.settings.prompt_dates)
         raw = []
         for delta in self.generator.stream(messages, self.settings.max_tokens):
             run.first_token(stream)
@@ -200,10 +200,14 @@ class Pipeline:
     def _repair(self, run: "_Run", checked: "verify.Checked", question: str, language: str,
                 found: evidence.Evidence, stream: bool) -> Iterator[Event]:
         """A checked answer that only restates the question becomes the prompt's best sentences
-        (quoted for Polish; translated, with their markers, for English); an English answer with
-        Polish words in it is translated."""
+        (quoted for Polish; translated, with their markers, for English), unless the question asks
+        how many, when or who: then it is refused, since the best sentences would offer a nearby
+        number, time or name. An English answer with Polish words in it is translated."""
         english = language == "en" and stream          # answered in English, not through Polish
         if self.settings.extractive_fallback and adds_nothing(checked.text, " ".join([question, *run.queries])):
+            if asked.asks(question):        # the model found no number, time or name to give: best sentences would guess one
+                return replace(checked, refused=True,
+                               dropped=[*checked.dropped, f"{checked.text} (restates the question; no {asked.asks(question)} given)"])
             if language == "pl":
                 checked.text, checked.citations = self._extract(found.passages, found.best)
             elif english:

@@ -33,16 +33,19 @@ REFUSALS = {
 }
 
 
-def passage_block(passages: list[Passage]) -> str:
+def passage_block(passages: list[Passage], dates: bool = True) -> str:
     lines = []
-    for p in passages:   # titles cost ~25 tokens each and did not help the answers; the date can
-        when = f"({p.date}) " if p.date else ""
+    # titles cost ~25 tokens each and did not help the answers; dates (setting prompt_dates) cost
+    # ~10 tokens each and were copied as the answer to "when?" questions ("November 2025" for "we
+    # wrześniu"): measured, README "Levers"
+    for p in passages:
+        when = f"({p.date}) " if p.date and dates else ""
         lines.append(f"[{p.rank}] {when}{p.text}")
     return "\n".join(lines)
 
 
-def answer_messages(question: str, language: str, passages: list[Passage]) -> list[dict]:
-    user = (f"Passages:\n{passage_block(passages)}\n\nQuestion: {question}\n"
+def answer_messages(question: str, language: str, passages: list[Passage], dates: bool = True) -> list[dict]:
+    user = (f"Passages:\n{passage_block(passages, dates)}\n\nQuestion: {question}\n"
             f"Answer in {LANGUAGE_NAMES[language]}.")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

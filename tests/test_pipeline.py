@@ -118,11 +118,27 @@ def test_a_short_stem_in_a_lower_ranked_passage_reaches_the_prompt(make_pipeline
 
 def test_polish_answer_that_only_restates_the_question_becomes_quotes(make_pipeline):
     p = make_pipeline(["Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."])
-    answer = p.ask(Q_PL)
+    answer = p.ask("Jakich pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?")
     assert not answer.refused and answer.answer.startswith("„") and "12 tys." in answer.answer
     text = (p.settings.seeds_dir / f"{A1}.txt").read_text(encoding="utf-8")
     assert answer.citations and all(text[c.start:c.end] == c.quote and c.quote in answer.answer
                                     for c in answer.citations)
+
+
+def test_a_restated_answer_to_how_many_when_or_who_is_refused_not_replaced(make_pipeline):
+    # the best sentences would offer some number; the model giving none says the articles lack it
+    p = make_pipeline(["Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."])
+    answer = p.ask(Q_PL)
+    assert answer.refused and answer.answer == REFUSALS["pl"] and "restates the question" in answer.dropped[-1]
+
+
+def test_passage_dates_in_the_prompt_are_a_setting(make_pipeline):
+    reply = ["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."]
+    with_dates, without = make_pipeline(reply, prompt_dates=True), make_pipeline(reply)
+    with_dates.ask(Q_PL)
+    without.ask(Q_PL)
+    assert re.search(r"\[1\] \(20\d\d-\d\d", with_dates.generator.prompts[0][1]["content"])
+    assert not re.search(r"\(20\d\d-\d\d", without.generator.prompts[0][1]["content"])
 
 
 def accepting_pipeline(settings, reply):
@@ -136,14 +152,14 @@ def accepting_pipeline(settings, reply):
 
 
 def test_english_answer_that_only_restates_the_question_becomes_the_best_sentences_translated(settings):
-    question = "How many North Korean workers does Russia plan to hire in Tatarstan?"
+    question = "What does Russia plan for North Korean workers in Tatarstan?"
     prompts = []
 
     def reply(messages):
         prompts.append(messages)
         if "Translate the user's Polish text into English" in messages[0]["content"]:
             return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
-        return "Russia plans to hire North Korean workers in Tatarstan [1]."       # restates the question
+        return "Russia plans North Korean workers in Tatarstan [1]."       # restates the question
 
     pipeline = accepting_pipeline(settings, reply)
     answer = pipeline.ask(question)
