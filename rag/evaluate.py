@@ -34,7 +34,7 @@ def configuration_name(s: Settings) -> str:
 
 # modules whose code decides what an answer is; scoring code (metrics, this file) is left out so
 # that re-scoring reuses cached generations
-_GENERATING = ("articles", "asked", "chunking", "citations", "config", "embedders", "evidence", "generators", "hardware",
+_GENERATING = ("articles", "asked", "chunking", "citations", "config", "embedders", "evidence", "generators", "gloss", "hardware",
                "index", "language", "lexical", "models", "pipeline", "premise", "prompt", "retrieve", "support",
                "terms", "translate", "types", "verify")
 

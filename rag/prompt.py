@@ -6,6 +6,7 @@ A 1.5B model follows a short rule list with one worked example better than long 
 """
 from __future__ import annotations
 
+from .gloss import gloss
 from .types import Passage
 
 NO_ANSWER = "NO ANSWER"
@@ -33,19 +34,20 @@ REFUSALS = {
 }
 
 
-def passage_block(passages: list[Passage], dates: bool = True) -> str:
+def passage_block(passages: list[Passage], dates: bool = True, english: bool = False) -> str:
+    """The numbered passages; for an English answer, Polish months, weekdays and amounts glossed."""
     lines = []
     # titles cost ~25 tokens each and did not help the answers; dates (setting prompt_dates) cost
     # ~10 tokens each and were copied as the answer to "when?" questions ("November 2025" for "we
     # wrześniu"): measured, README "Levers"
     for p in passages:
         when = f"({p.date}) " if p.date and dates else ""
-        lines.append(f"[{p.rank}] {when}{p.text}")
+        lines.append(f"[{p.rank}] {when}{gloss(p.text) if english else p.text}")
     return "\n".join(lines)
 
 
 def answer_messages(question: str, language: str, passages: list[Passage], dates: bool = True) -> list[dict]:
-    user = (f"Passages:\n{passage_block(passages, dates)}\n\nQuestion: {question}\n"
+    user = (f"Passages:\n{passage_block(passages, dates, english=language == 'en')}\n\nQuestion: {question}\n"
             f"Answer in {LANGUAGE_NAMES[language]}.")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

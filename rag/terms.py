@@ -43,6 +43,8 @@ _EN_TO_PL = {
     "party": ("part",), "defen": ("obro",), "minis": ("mini",), "presi": ("prez",), "gener": ("gene",),
     "duma": ("dum",), "state": ("pans", "stan"), "red": ("czer",), "star": ("gwia", "zwie"),
     "weste": ("zach",), "west": ("zach",), "asia": ("azj",), "easte": ("wsch",), "zvezd": ("zwie",),
+    "monda": ("poni",), "tuesd": ("wtor",), "wedne": ("srod",), "thurs": ("czwa",), "frida": ("piat",),
+    "satur": ("sobo",), "sunda": ("nied",),
 }
 _MONTHS_PL = {
     1: ("styczen", "stycznia", "styczniu"), 2: ("luty", "lutego", "lutym"), 3: ("marzec", "marca", "marcu"),

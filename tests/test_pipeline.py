@@ -220,3 +220,16 @@ def test_pruning_keeps_the_best_two_sentences_and_never_a_title(make_pipeline):
         if budget == 1:
             assert shown.count(" … ") == 1               # two sentences although the budget is 1 token
         assert "Wojna w Ukrainie." not in shown          # a subheading, however well it matches
+
+
+def test_english_prompts_gloss_polish_months_and_amounts_polish_prompts_do_not(settings, make_pipeline):
+    def reply(messages):
+        return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
+
+    english = accepting_pipeline(settings, reply)
+    english.ask("How many North Korean workers does Russia plan to hire in Tatarstan?")
+    shown = english.generator.prompts[-1][1]["content"]
+    assert "12 tys. (12,000)" in shown
+    polish = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."])
+    polish.ask(Q_PL)
+    assert "12 tys." in polish.generator.prompts[0][1]["content"] and "(12,000)" not in polish.generator.prompts[0][1]["content"]

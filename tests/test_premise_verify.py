@@ -180,3 +180,13 @@ def test_names_that_occur_only_in_different_articles_are_a_premise_refused_befor
     # names one article holds together pass: Szojgu and Kim Dzong Un meet in the same article
     assert not make_pipeline(["Szojgu spotkał się z Kim Dzong Unem w Pjongjangu [1]."]).ask(
         "Gdzie Szojgu spotkał się z Kim Dzong Unem?").missing
+
+
+def test_an_english_weekday_meets_the_polish_one():
+    from rag.terms import TermIndex, key_terms, missing
+
+    sentence = "According to Yonhap, the president announced a delegation to Ukraine on Monday."
+    assert missing(key_terms(sentence), TermIndex("Według agencji Yonhap, w poniedziałek prezydent zapowiedział, "
+                                                   "że delegacja odwiedzi Ukrainę.")) == []
+    assert missing(key_terms(sentence), TermIndex("Według agencji Yonhap, we wtorek prezydent zapowiedział wizytę "
+                                                   "na Ukrainie.")) == ["Monday"]
