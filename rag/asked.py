@@ -11,6 +11,8 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
     True
     >>> gives("Ile pieniędzy Rosja zapłaciła?", "Korea Północna dostarczała amunicję [1].")
     False
+    >>> gives("Ilu członków liczyła delegacja?", "Delegacja odwiedzi Ukrainę w tym tygodniu [1].")
+    False
     >>> gives("Who heads HUR?", "Kyryło Budanow heads HUR [1].")
     True
 """
@@ -29,12 +31,17 @@ _ASKS = [
                         r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
     ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name)\b", re.I)),
 ]
-# amounts and durations written in words: "kilka tysięcy", "ponad rok", "one-day", "half"
+# amounts written in words: "kilka tysięcy", "one-day", "half"
 _AMOUNT = re.compile(
     r"\b(tysi[aą]c\w*|tysi[eę]cy|setk\w*|kilk\w*|kilkana[sś]cie|kilkadziesi[aą]t|dziesi[aą]t\w*|jed(en|na|nego|nej|no)\w*|"
-    r"dw(a|óch|oje|ie|u)|trz(y|ech)|czter\w*|pi[eę][cć]\w*|po[lł]ow\w*|rok\w*|roku|lat|miesi[aą]c\w*|dni|dzie[nń]|"
-    r"tygod\w*|godzin\w*|thousand\w*|hundred\w*|several|dozens?|one|two|three|four|five|half|years?|months?|days?|"
-    r"weeks?|hours?)\b", re.I)
+    r"dw(a|óch|oje|ie|u)|trz(y|ech)|czter\w*|pi[eę][cć]\w*|po[lł]ow\w*|thousand\w*|hundred\w*|several|dozens?|one|"
+    r"two|three|four|five|half)\b", re.I)
+# durations ("ponad rok", "a few weeks") answer only a question about how long: "Ilu członków liczyła
+# delegacja?" is not answered by "w tym tygodniu"
+_DURATION = re.compile(r"\b(rok\w*|roku|lat|miesi[aą]c\w*|dni|dzie[nń]|tygod\w*|godzin\w*|years?|months?|days?|weeks?|"
+                       r"hours?)\b", re.I)
+_HOW_LONG = re.compile(r"^\s*(ile (trwa\w*|czasu|godzin\w*|dni|lat|miesi\w*|tygod\w*)|jak d[lł]ugo|how long|"
+                       r"for how (many|long)|how many (hours|days|weeks|months|years))\b", re.I)
 # times written without a month or a number: a weekday, a season, "last year"
 _TIME = re.compile(
     r"\b(poniedzia[lł]\w*|wtor\w*|[sś]rod\w*|czwart\w*|pi[aą]t\w*|sobot\w*|niedziel\w*|wiosn\w*|lat\w*|jesie\w*|"
@@ -56,7 +63,7 @@ def gives(question: str, answer: str) -> bool:
     text = strip_markers(answer)
     new_numbers = numbers(text) - numbers(question)
     if kind == "quantity":
-        return bool(new_numbers or _AMOUNT.search(text))
+        return bool(new_numbers or _AMOUNT.search(text) or _HOW_LONG.search(question) and _DURATION.search(text))
     if kind == "time":
         return bool(new_numbers or _TIME.search(text) or any(t.kind == "month" for t in key_terms(text)))
     if kind == "who":

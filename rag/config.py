@@ -58,6 +58,8 @@ class Settings:
     # answering policy
     english_answers: str = "direct"  # English questions: "direct" (answer in English) or "via-polish" (in Polish, check, translate): README "Levers"
     check_premise: bool = True      # refuse, naming them, when the question's names/numbers/months are in no passage
+    min_similarity: float = -1.0    # refuse before answering when no retrieved sentence is this close to the
+                                    # question (cosine); -1: the embedder's calibrated value (README), 0: off
     llm_judge: bool = False         # ask the model yes/no whether its answer is supported; "no" refuses (measured: README)
     refusal_threshold: float = 0.0  # refuse answers whose evidence score is below this (eval report: the curve)
     verify_citations: bool = True

@@ -26,7 +26,8 @@ def configuration_name(s: Settings) -> str:
     flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "") + \
         ("p" if s.check_premise else "") + ("" if s.prompt_dates else "-nodate") + ("-eq" if s.fusion == "equal" else "") + \
         ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
-        (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "")
+        (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "") + \
+        ("-g" if s.min_similarity < 0 else f"-s{s.min_similarity:g}" if s.min_similarity > 0 else "")
     bridge = f"-w{s.bridge_words}s{s.bridge_similarity:g}" if s.bridge_words else ""
     return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
         bridge + (f"-{flags}" if flags else "")

@@ -25,6 +25,7 @@ from .types import Passage
 class Evidence:
     passages: list[Passage]              # pruned to their chosen sentences, renumbered 1..n
     best: list[tuple[int, int, int]]     # (passage number, start, end in the chunk), best first
+    closeness: float = 1.0               # the highest cosine of any retrieved sentence to the question
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
@@ -40,6 +41,7 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
             headings.append(heading)
         vectors.append(index.sentence_vectors(p.chunk, embedder))
     scores = (np.vstack(vectors) @ embedder.embed_queries(queries).T).max(axis=1)
+    closeness = float(scores.max()) if len(scores) else 0.0
     for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)):
         wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
         total = sum(wanted.values()) or 1.0
@@ -61,4 +63,4 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
         if keep:
             number[i] = len(pruned) + 1
             pruned.append(replace(p, rank=number[i], text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
-    return Evidence(pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen])
+    return Evidence(pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen], closeness)

@@ -1,6 +1,6 @@
-"""The one pipeline the CLI, UI and benchmark call: question -> retrieve -> select evidence ->
-check the premise -> answer -> check the answer -> repair it (-> translate) -> does it give what
-was asked? -> Answer.
+"""The one pipeline the CLI, UI and benchmark call: question -> retrieve -> check the premise ->
+select evidence (is any of it close to the question?) -> answer -> check the answer -> repair it
+(-> translate) -> does it give what was asked? -> Answer.
 
 `Pipeline.stream()` yields `Event`s: "token" deltas while the answer is written, and one final
 "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
@@ -121,8 +121,9 @@ class Pipeline:
 
     def stream(self, question: str, k: int | None = None, history: list[tuple[str, str]] | None = None,
                where: Filter | None = None) -> Iterator[Event]:
-        """The steps: retrieve -> select evidence -> check the premise -> answer -> check the answer
-        (-> translate it, for an English question answered through Polish) -> score -> finish."""
+        """The steps: retrieve -> check the premise -> select evidence (nothing close to the question:
+        off-topic) -> answer -> check the answer (-> translate it, for an English question answered
+        through Polish) -> score -> finish."""
         t0 = time.perf_counter()
         question = self.validate(question)
         k = self.validate_k(k, self.settings.k)
@@ -148,6 +149,9 @@ class Pipeline:
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
                                 self.settings.prompt_budget)
         run.passages = found.passages
+        if found.closeness < self.min_similarity:      # nothing retrieved is about the question: "pierogi"
+            yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))
+            return
 
         if language == "en" and translation and self.settings.english_answers == "via-polish":
             checked = yield from self._answer(run, translation, "pl", found, stream=False)
@@ -157,6 +161,12 @@ class Pipeline:
             checked = yield from self._answer(run, retrieval_query, language, found, stream=True)
         yield Event("answer", answer=self._finish(run, checked.text if not checked.refused else
                                                   prompts.REFUSALS[language], checked.refused, checked))
+
+    @property
+    def min_similarity(self) -> float:
+        """The closeness below which a question is off the articles' topic (0: never)."""
+        value = self.settings.min_similarity
+        return getattr(self.embedder, "min_similarity", 0.0) if value < 0 else value
 
     def _check_filter(self, where: Filter | None) -> None:
         """A filter naming an article the collection does not hold is a mistake, not an empty search."""

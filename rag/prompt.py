@@ -28,6 +28,11 @@ Question: Who visited Seoul, and when?
 Answer in English.
 Answer: Minister Jan Nowak visited Seoul in March 2024 [1]."""
 
+OFF_TOPIC = {
+    "pl": "Artykuły nie dotyczą tego pytania: żaden ich fragment nie jest mu bliski.",
+    "en": "The articles are not about this question: no passage in them comes close to it.",
+}
+
 REFUSALS = {
     "pl": "Artykuły nie zawierają odpowiedzi na to pytanie.",
     "en": "The articles do not contain the answer to this question.",

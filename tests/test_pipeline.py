@@ -233,3 +233,15 @@ def test_english_prompts_gloss_polish_months_and_amounts_polish_prompts_do_not(s
     polish = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."])
     polish.ask(Q_PL)
     assert "12 tys." in polish.generator.prompts[0][1]["content"] and "(12,000)" not in polish.generator.prompts[0][1]["content"]
+
+
+def test_a_question_nothing_retrieved_is_close_to_is_refused_as_off_topic(make_pipeline):
+    from rag.prompt import OFF_TOPIC
+
+    reply = ["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."]
+    strict = make_pipeline(reply, min_similarity=0.99)
+    answer = strict.ask(Q_PL)
+    assert answer.refused and answer.answer == OFF_TOPIC["pl"] and strict.generator.prompts == []
+    assert not make_pipeline(reply, min_similarity=0.0).ask(Q_PL).refused
+    # -1 (the default) takes the embedder's calibrated value; the test embedder has none: off
+    assert make_pipeline(reply).min_similarity == 0.0 and not make_pipeline(reply).ask(Q_PL).refused

@@ -11,6 +11,7 @@ from rag.embedders import SentenceTransformerEmbedder, get_embedder
 from rag.errors import ModelError
 from rag.models import BUNDLED_LLMS, resolve_embedder_dir, resolve_llm
 from rag.pipeline import Pipeline
+from rag.prompt import OFF_TOPIC
 
 pytestmark = pytest.mark.models
 A1 = "001_345fe1ab6c1f8ba1"
@@ -51,6 +52,15 @@ def test_answer_streams_and_cites_real_spans_of_the_right_article(real):
     for c in answer.citations:
         assert text[c.start:c.end] == c.quote
     assert answer.usage.prompt_tokens > 0 and answer.timings.ttft_ms > 0
+
+
+def test_an_off_topic_question_is_refused_before_any_token_in_either_language(real):
+    for question, language in (("Jak przygotować ciasto na pierogi ruskie?", "pl"),
+                               ("What is the best way to learn to play the guitar?", "en")):
+        events = list(real.stream(question))
+        answer = events[-1].answer
+        assert [e.kind for e in events] == ["answer"] and answer.refused
+        assert answer.answer == OFF_TOPIC[language] and answer.usage.completion_tokens == 0
 
 
 def test_cli_json_answers_an_english_question_over_polish_text(real, capsys, monkeypatch):
