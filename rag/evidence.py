@@ -26,6 +26,7 @@ class Evidence:
     passages: list[Passage]              # pruned to their chosen sentences, renumbered 1..n
     best: list[tuple[int, int, int]]     # (passage number, start, end in the chunk), best first
     closeness: float = 1.0               # the highest cosine of any retrieved sentence to the question
+    known: float = 1.0                   # the share of the question's words (or its translation's) the articles use
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
@@ -42,6 +43,8 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
         vectors.append(index.sentence_vectors(p.chunk, embedder))
     scores = (np.vstack(vectors) @ embedder.embed_queries(queries).T).max(axis=1)
     closeness = float(scores.max()) if len(scores) else 0.0
+    words = {t for q in lexical for t in tokens(q)}
+    known = sum(t in index.bm25.postings for t in words) / len(words) if words else 0.0
     for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)):
         wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
         total = sum(wanted.values()) or 1.0
@@ -63,4 +66,4 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
         if keep:
             number[i] = len(pruned) + 1
             pruned.append(replace(p, rank=number[i], text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
-    return Evidence(pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen], closeness)
+    return Evidence(pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen], closeness, known)

@@ -149,7 +149,7 @@ class Pipeline:
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
                                 self.settings.prompt_budget)
         run.passages = found.passages
-        if found.closeness < self.min_similarity:      # nothing retrieved is about the question: "pierogi"
+        if premise.off_topic(question, passages, found.closeness, found.known, self.min_similarity):   # "pierogi"
             yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))
             return
 

@@ -23,7 +23,7 @@ small word map in `rag/terms.py` do not bring to their Polish form would otherwi
 """
 from __future__ import annotations
 
-from .terms import TermIndex, key_terms, missing, name_words
+from .terms import TermIndex, key_terms, missing, name_words, word_keys
 from .types import Passage
 
 
@@ -50,6 +50,17 @@ def apart(question: str, passages: list[Passage]) -> list[str]:
     if len(names) < 2 or any(all(a.has(t) for t in names) for a in articles):
         return []
     return list(dict.fromkeys(t.text for t in names))
+
+
+def off_topic(question: str, passages: list[Passage], closeness: float, known: float, threshold: float) -> bool:
+    """True when the question is about something else than the articles: no retrieved sentence is
+    within `threshold` cosine of it, fewer than half its words are the articles' words, and none of
+    its names occurs in the passages. A short question on a name ("Gdzie jest Ałabuga?", "Kto jest
+    szefem HUR?") embeds far from every sentence, so closeness alone would refuse it."""
+    if closeness >= threshold or known >= 0.5:
+        return False
+    found = TermIndex(" ".join(p.text for p in passages))
+    return not any(word_keys(w) & found.keys for w in name_words(question))
 
 
 def refusal(terms: list[str], language: str, together: bool = False) -> str:

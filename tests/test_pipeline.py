@@ -239,9 +239,11 @@ def test_a_question_nothing_retrieved_is_close_to_is_refused_as_off_topic(make_p
     from rag.prompt import OFF_TOPIC
 
     reply = ["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."]
+    off = "Jak przygotować ciasto na pierogi z kapustą?"
     strict = make_pipeline(reply, min_similarity=0.99)
-    answer = strict.ask(Q_PL)
+    answer = strict.ask(off)
     assert answer.refused and answer.answer == OFF_TOPIC["pl"] and strict.generator.prompts == []
-    assert not make_pipeline(reply, min_similarity=0.0).ask(Q_PL).refused
+    assert not make_pipeline(reply, min_similarity=0.99).ask(Q_PL).refused      # its words are the articles'
+    assert make_pipeline(["NO ANSWER"], min_similarity=0.0).ask(off).answer != OFF_TOPIC["pl"]
     # -1 (the default) takes the embedder's calibrated value; the test embedder has none: off
     assert make_pipeline(reply).min_similarity == 0.0 and not make_pipeline(reply).ask(Q_PL).refused

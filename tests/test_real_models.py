@@ -63,6 +63,17 @@ def test_an_off_topic_question_is_refused_before_any_token_in_either_language(re
         assert answer.answer == OFF_TOPIC[language] and answer.usage.completion_tokens == 0
 
 
+def test_a_short_question_on_a_name_is_not_off_topic(real):
+    # the encoder puts "Gdzie jest Ałabuga?" far from every sentence (cosine about 0.11); its name is the articles'
+    from rag import evidence, premise
+
+    for question in ("Gdzie jest Ałabuga?", "Kto jest szefem HUR?", "Ile dronów?"):
+        _, _, retrieval, _ = real.retrieve(question, "pl")
+        passages = retrieval.passages[:real.settings.k]
+        found = evidence.select(passages, [question], real.index(), real.embedder, len, 100)
+        assert not premise.off_topic(question, passages, found.closeness, found.known, real.min_similarity)
+
+
 def test_cli_json_answers_an_english_question_over_polish_text(real, capsys, monkeypatch):
     monkeypatch.setattr(cli, "_pipeline", lambda args: real)
     assert cli.main(["ask", "--json", "How many North Korean workers does Russia plan to hire in Tatarstan?"]) == 0
