@@ -215,9 +215,10 @@ class Pipeline:
         number, time or name. An English answer with Polish words in it is translated."""
         english = language == "en" and stream          # answered in English, not through Polish
         if self.settings.extractive_fallback and adds_nothing(checked.text, " ".join([question, *run.queries])):
-            if asked.asks(question):        # the model found no number, time or name to give: best sentences would guess one
+            kind = asked.asks(question)
+            if kind:           # the model found no number, time or name to give: best sentences would guess one
                 return replace(checked, refused=True,
-                               dropped=[*checked.dropped, f"{checked.text} (restates the question; no {asked.asks(question)} given)"])
+                               dropped=[*checked.dropped, f"{checked.text} (restates the question; no {kind} given)"])
             if language == "pl":
                 checked.text, checked.citations = self._extract(found.passages, found.best)
             elif english:

@@ -39,7 +39,7 @@ REFUSALS = {
 }
 
 
-def passage_block(passages: list[Passage], dates: bool = True, english: bool = False) -> str:
+def passage_block(passages: list[Passage], dates: bool = False, english: bool = False) -> str:
     """The numbered passages; for an English answer, Polish months, weekdays and amounts glossed."""
     lines = []
     # titles cost ~25 tokens each and did not help the answers; dates (setting prompt_dates) cost
@@ -51,7 +51,7 @@ def passage_block(passages: list[Passage], dates: bool = True, english: bool = F
     return "\n".join(lines)
 
 
-def answer_messages(question: str, language: str, passages: list[Passage], dates: bool = True) -> list[dict]:
+def answer_messages(question: str, language: str, passages: list[Passage], dates: bool = False) -> list[dict]:
     user = (f"Passages:\n{passage_block(passages, dates, english=language == 'en')}\n\nQuestion: {question}\n"
             f"Answer in {LANGUAGE_NAMES[language]}.")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
