@@ -23,17 +23,23 @@ small word map in `rag/terms.py` do not bring to their Polish form would otherwi
 """
 from __future__ import annotations
 
-from .terms import TermIndex, key_terms, missing, name_words, word_keys
+from .terms import TermIndex, implied, key_terms, missing, name_words, word_keys
 from .types import Passage
 
 
 def gaps(question: str, translation: str | None, passages: list[Passage]) -> list[str]:
-    """The question's key terms (as written in it) that no retrieved passage holds."""
-    index = TermIndex("\n".join(p.chunk.text for p in passages))
-    found = missing(key_terms(question), index)
-    if found and translation and not missing(key_terms(translation), index):
+    """The question's key terms (as written in it) that no retrieved passage holds: its names,
+    numbers and months, and what it implies without capitals ("turecki wywiad", "ONZ")."""
+    text = "\n".join(p.chunk.text for p in passages)
+    index = TermIndex(text)
+
+    def lacking(words: str) -> list[str]:
+        return [*missing(key_terms(words), index), *(w for w, holds in implied(words) if not holds(text))]
+
+    found = lacking(question)
+    if found and translation and not lacking(translation):
         return []
-    return found
+    return list(dict.fromkeys(found))
 
 
 def apart(question: str, passages: list[Passage]) -> list[str]:

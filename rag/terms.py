@@ -21,6 +21,7 @@ Acronyms (KRLD, HUR) are left out: articles expand them or use another one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .citations import MARKER
@@ -122,7 +123,8 @@ def key_terms(text: str, initial: set[str] | frozenset = frozenset()) -> list[Te
 
     def close_run():
         if run:
-            words = [w for w, _ in run if len(re.sub(r"['’]s$", "", w)) > 2 and not w.isupper()]
+            bare = [(w, re.sub(r"['’]s$", "", w)) for w, _ in run]           # "DPRK's" is an acronym too
+            words = [w for w, b in bare if len(b) > 2 and not b.isupper()]
             if words:
                 parts = tuple(frozenset(word_keys(w)) for w in words)
                 terms.append(Term(text[run[0][1]:run[-1][1] + len(run[-1][0])], "name", parts))
@@ -146,6 +148,62 @@ def key_terms(text: str, initial: set[str] | frozenset = frozenset()) -> list[Te
         if values:
             terms.append(Term(m.group(0).strip(), "number", tuple(frozenset({f"n{v:g}"}) for v in values)))
     return terms
+
+
+# Polish adjectives of nationality are written lower-case, so `key_terms` does not see them as
+# names, yet "turecki wywiad" asserts Turkey as much as "Turcja" would: folded stem -> the word
+# beginnings its country goes by (the adjective's own and the country's)
+_NATIONALITIES = {
+    "rosyj": "rosy|rosj", "ukrain": "ukra", "korean": "kore", "amerykan": "amer|usa", "chins": "chin",
+    "japons": "japo", "turec": "ture|turc", "fins": "fins|finl", "wegiers": "wegi|wegr", "niemiec": "niem",
+    "francus": "fran", "brytyj": "bryt", "wlos": "wlos|wloch", "hiszpan": "hisz", "izrael": "izra", "irans": "iran",
+    "syryj": "syri", "bialorus": "bial", "gruzin": "gruz", "indyj": "indi", "kanadyj": "kana", "australij": "austral",
+    "szwedz": "szwe", "norwes": "norw", "dunsk": "dun|dani", "czesk": "czes|czech", "slowack": "slowa|slowac",
+    "litews": "litew|litw", "lotews": "lotew|lotw", "estons": "eston", "rumuns": "rumu", "bulgars": "bulg",
+    "serbs": "serb", "polsk": "pols", "mongols": "mongol", "wietnams": "wietnam", "kazachs": "kazach",
+    "pakistan": "pakistan", "saudyjs": "saud", "egips": "egip", "uzbec": "uzbe", "tajwan": "tajwan",
+    "kubans": "kuba|kubi", "afgans": "afgan", "irackij": "irak", "libijs": "libi", "tadzyc": "tadzy",
+    "kirgis": "kirgi", "turkmens": "turkmen", "azerbejdz": "azer", "ormians": "armen|ormian", "moldaws": "moldaw",
+    "greck": "grec", "holender": "holand|holend", "belgijs": "belgi", "austriac": "austri", "szwajcar": "szwajcar",
+    "portugals": "portugal", "meksykan": "meksyk", "brazylij": "brazyl", "nigeryjs": "nigeri",
+}
+# acronyms: as written, or with a known expansion ("ONZ" or "Narodów Zjednoczonych"); "US" and "UK"
+# are left out, since English uses them as adjectives ("a US broadcaster"), not as premises
+_ACRONYMS = {
+    "onz": r"narodow zjednoczon", "un": r"onz\b|narodow zjednoczon", "ue": r"uni\w* europejsk",
+    "eu": r"ue\b|uni\w* europejsk", "krld": r"kore\w* polnocn|polnocnokorea", "dprk": r"krld\b|kore\w* polnocn|polnocnokorea",
+    "msz": r"spraw zagranicznych", "mfa": r"msz\b|spraw zagranicznych", "mon": r"ministerstw\w* obrony|obrony narodowej", "gur": r"hur\b",
+}
+_NOT_PREMISES = {"us", "usa", "uk"}
+_ROMAN = re.compile(r"^[IVXLCDM]+$")
+_ACRONYM = re.compile(r"[A-ZĄĆĘŁŃÓŚŹŻ]{2,}(-?\d+)?")          # "OBWE", "BTR-80"; not "Q19"
+
+
+def implied(question: str) -> list[tuple[str, Callable[[str], bool]]]:
+    """What a question asserts that `key_terms` leaves out, for the premise check only, as (the
+    word as written, a test of whether a text holds it): lower-case adjectives of nationality
+    ("turecki wywiad": Turkey) and acronyms ("ONZ", "OBWE"), an acronym matched as written
+    ("UN" is not the "Un" of "Kim Dzong Un") or by its expansion.
+
+    >>> [(w, holds("Rada Bezpieczeństwa Narodów Zjednoczonych")) for w, holds in
+    ...  implied("Dlaczego turecki wywiad ustalił, co postanowiła ONZ?")]
+    [('turecki', False), ('ONZ', True)]
+    """
+    found = []
+    for m in _WORD.finditer(question):
+        word = re.sub(r"['’]s$", "", m.group(0))          # "NATO's"
+        folded = fold(word)
+        if word.islower():
+            stem = next((s for s in _NATIONALITIES if folded.startswith(s)), None)
+            if stem:
+                pattern = re.compile(rf"\b({_NATIONALITIES[stem]})")
+                found.append((word, lambda text, p=pattern: bool(p.search(fold(text)))))
+        elif _ACRONYM.fullmatch(word) and not _ROMAN.match(word) and folded not in _NOT_PREMISES:
+            literal = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w])")
+            expansion = re.compile(rf"\b({_ACRONYMS[folded]})") if folded in _ACRONYMS else None
+            found.append((word, lambda text, l=literal, e=expansion:
+                          bool(l.search(text) or e and e.search(fold(text)))))
+    return found
 
 
 def _starts_sentence(text: str, start: int) -> bool:

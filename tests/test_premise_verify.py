@@ -47,6 +47,25 @@ def test_premise_names_what_no_passage_holds():
     assert "Finland" in premise.refusal(["Finland"], "en") and "Finlandia" in premise.refusal(["Finlandia"], "pl")
 
 
+def test_premise_without_capitals_a_nationality_or_an_acronym_is_checked_too():
+    passages = [_passage(SENTENCE + " Sekretarz Rady Bezpieczeństwa Szojgu odwiedził Pjongjang. "
+                         "Według Ministerstwa Obrony Rosji saperzy z KRLD pracują w obwodzie kurskim.")]
+    # a country named by its lower-case adjective, an organisation by its acronym, neither in the articles
+    assert premise.gaps("Dlaczego turecki wywiad ustalił, że Rosja zatrudni 12 tys. pracowników?", None,
+                        passages) == ["turecki"]
+    assert premise.gaps("Co postanowiła Rada Bezpieczeństwa ONZ w sprawie saperów?", None, passages) == ["ONZ"]
+    assert premise.gaps("What did the IAEA say about the workers in Tatarstan?", None, passages) == ["IAEA"]
+    # ... but they pass when the passages hold them, as written or expanded
+    for question in ("Ilu północnokoreańskich pracowników zatrudni rosyjski przemysł w Tatarstanie?",
+                     "Gdzie według rosyjskiego MON pracują saperzy z KRLD?",
+                     "Where do the DPRK's deminers work, according to Russia?",
+                     "Which US broadcaster reported on the workers in Tatarstan?",       # "US" describes, it is no premise
+                     "Ilu pracowników zatrudni Tatarstan? (pytanie Q19)"):               # a label, not an acronym
+        assert premise.gaps(question, None, passages) == [], question
+    assert premise.gaps("Dlaczego Rosja zatrudni pracowników ONZ?", None,
+                        [_passage("Organizacja Narodów Zjednoczonych oceniła plany Rosji.")]) == []
+
+
 def test_answer_sentence_naming_what_its_passage_does_not_is_dropped():
     passages = [_passage(SENTENCE), _passage("Korea Południowa rozważa dostawy broni dla Ukrainy.", 2)]
     checked = verify.check("Rosja zatrudni 12 tys. pracowników w Tatarstanie [1]. "

@@ -41,7 +41,7 @@ MAX_GROWTH_MB = 50.0
 BASE = ("Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]. "
         "Drony Shahed są produkowane w Ałabudze [2].")
 TOKEN = re.compile(r"\bQ\d{2}\b")
-BOOM = "BOOM"                      # a question holding it makes the fake model fail (a bug, not bad input)
+BOOM = "kaboom"                    # a question holding it makes the fake model fail (a bug, not bad input)
 
 
 def question(i: int) -> str:
