@@ -15,6 +15,8 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
     False
     >>> gives("Who heads HUR?", "Kyryło Budanow heads HUR [1].")
     True
+    >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
+    ('quantity', False)
 """
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ from .support import numbers
 from .terms import key_terms
 
 _ASKS = [
-    ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long))\b", re.I)),
+    ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far)|"
+                            r"jak(a|ą|i|ie|iej|im) (kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|procent|"
+                            r"odset|cen|obszar)\w*|what (amount|number|sum|percentage|share|"
+                            r"proportion|area|distance|price|value|size)\b)", re.I)),
     ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
                         r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
     ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name)\b", re.I)),
