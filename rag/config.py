@@ -43,7 +43,9 @@ class Settings:
     candidates: int = 20            # depth of each retriever before fusion
     rrf_k: int = 60
     fusion: str = "language"        # RRF weights: "language" (by the question's language) or "equal"
-    translate_query: bool = True    # English questions: also retrieve with a Polish rendering of the question
+    translate_query: bool = False   # English questions: also retrieve with the model's Polish translation (slower, measured: README)
+    query_lexicon: bool = True      # English questions: Polish words from a dictionary (rag/lexicon.py) for BM25 and the
+                                    # sentence choice, no model call; used when translate_query is off (measured: README)
     bridge_words: int = 0           # English questions: add the articles' closest words per question word (0: off)
     bridge_similarity: float = 0.7  # ... when at least this close (cosine): measured, README "Levers"
     # generation

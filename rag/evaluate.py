@@ -23,7 +23,7 @@ MAIN_METRICS = ["hit@5", "mrr@10", "fact_accuracy", "citation_recall", "citation
 def configuration_name(s: Settings) -> str:
     def short(spec: str) -> str:
         return re.sub(r"[^A-Za-z0-9.]+", "-", Path(spec).name if "/" in spec else spec).strip("-")[:40]
-    flags = ("tq" if s.translate_query else "") + ("v" if s.verify_citations else "") + \
+    flags = ("tq" if s.translate_query else "lx" if s.query_lexicon else "") + ("v" if s.verify_citations else "") + \
         ("p" if s.check_premise else "") + ("" if s.prompt_dates else "-nodate") + ("-eq" if s.fusion == "equal" else "") + \
         ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
         (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "") + \
@@ -36,7 +36,7 @@ def configuration_name(s: Settings) -> str:
 # modules whose code decides what an answer is; scoring code (metrics, this file) is left out so
 # that re-scoring reuses cached generations
 _GENERATING = ("articles", "asked", "chunking", "citations", "config", "embedders", "evidence", "generators", "gloss", "hardware",
-               "index", "language", "lexical", "models", "pipeline", "premise", "prompt", "retrieve", "support",
+               "index", "language", "lexical", "lexicon", "models", "pipeline", "premise", "prompt", "retrieve", "support",
                "terms", "translate", "types", "verify")
 
 
@@ -178,15 +178,13 @@ def retrieval_report(pipeline, items: list[dict], settings: Settings) -> str:
     from .articles import load_articles
     from .language import detect
 
-    from . import premise
-
     index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
     articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
     rows = {"pl": [], "en": []}
     gaps: dict[tuple[str, str], list[bool]] = {}      # (language, kind) -> premise check refused?
     for item in items:
         query, translation, retrieval, _ = pipeline.retrieve(item["question"], detect(item["question"]))
-        refused = bool(premise.gaps(query, translation, retrieval.passages[:settings.k]))
+        refused = bool(pipeline.premise_gaps(query, translation, retrieval.passages[:settings.k]))
         gaps.setdefault((item["language"], question_kind(item)), []).append(refused)
         if not item["answerable"]:
             continue

@@ -7,7 +7,8 @@ words it holds, once with words cut to 6 characters and twice with words cut to 
 stems: "szef"/"szefem"), less a little for lower-ranked passages. The best two sentences always go
 in, then the next best that fit the token budget. Titles and subheadings are left out. For an
 English question the words are those of its Polish translation, and only words the articles
-contain count. Passages left with no sentence are dropped and the rest renumbered.
+contain count; without a translation (`translate_query = false`) an English question's sentences
+are scored by embedding alone, since its English words meet the Polish text only by accident. Passages left with no sentence are dropped and the rest renumbered.
 Measured: README, "Levers".
 """
 from __future__ import annotations
@@ -30,9 +31,10 @@ class Evidence:
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
-           budget: int) -> Evidence:
+           budget: int, by_words: bool = True) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
-    translation when there is one), within `budget` tokens; the best two always."""
+    translation when there is one), within `budget` tokens; the best two always. `by_words` False
+    (an English question with no Polish translation): by embedding alone."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
     for i, p in enumerate(passages):
@@ -45,7 +47,7 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
     closeness = float(scores.max()) if len(scores) else 0.0
     words = {t for q in lexical for t in tokens(q)}
     known = sum(t in index.bm25.postings for t in words) / len(words) if words else 0.0
-    for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)):
+    for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)) if by_words else ():
         wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
         total = sum(wanted.values()) or 1.0
         for j, text in enumerate(texts):

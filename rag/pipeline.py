@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from . import asked, evidence, premise, translate, verify
+from . import asked, evidence, lexicon, premise, translate, verify
 from . import prompt as prompts
 from .articles import load_articles
 from .citations import cite, make_citation, marker_numbers, strip_markers
@@ -139,7 +139,7 @@ class Pipeline:
             return
 
         check = self.settings.check_premise and not is_other(question)     # names in other scripts cannot be matched
-        gaps = premise.gaps(retrieval_query, translation, passages) if check else []
+        gaps = self.premise_gaps(retrieval_query, translation, passages) if check else []
         apart = premise.apart(retrieval_query, passages) if check and not gaps else []
         if gaps or apart:                 # refused before any sentence is scored or token generated
             run.passages = passages
@@ -147,7 +147,7 @@ class Pipeline:
                                                       True, missing=gaps or apart))
             return
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
-                                self.settings.prompt_budget)
+                                self.settings.prompt_budget, by_words=language != "en" or bool(translation))
         run.passages = found.passages
         if premise.off_topic(question, passages, found.closeness, found.known, self.min_similarity):   # "pierogi"
             yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))
@@ -161,6 +161,12 @@ class Pipeline:
             checked = yield from self._answer(run, retrieval_query, language, found, stream=True)
         yield Event("answer", answer=self._finish(run, checked.text if not checked.refused else
                                                   prompts.REFUSALS[language], checked.refused, checked))
+
+    def premise_gaps(self, question: str, translation: str | None, passages: list[Passage]) -> list[str]:
+        """The premise check's missing terms. Only the model's translation may excuse an English
+        term: dictionary words (`rag/lexicon.py`) add nothing the term check lacks, and the country
+        they put first ("Finlandia wysłać…") would not count as a name there."""
+        return premise.gaps(question, translation if self.settings.translate_query else None, passages)
 
     @property
     def min_similarity(self) -> float:
@@ -253,16 +259,20 @@ class Pipeline:
     def retrieve(self, question: str, language: str, history: list[tuple[str, str]] | None = None,
                  depth: int = 10, where: Filter | None = None) -> tuple[str, str | None, "Retrieval", float]:
         """(standalone question, Polish search words or None, top-`depth` retrieval, retrieval ms).
-        A follow-up is rewritten with the conversation. An English question is also translated,
-        and the articles' words closest to its words are added (`bridge_words`); BM25 and the
+        A follow-up is rewritten with the conversation. An English question gets Polish words: by
+        dictionary (`rag/lexicon.py`, the default), or the model's translation (`translate_query`),
+        and the articles' words closest to its words may be added (`bridge_words`); BM25 and the
         prompt's sentence choice use those Polish words."""
         index = self.index()
         retrieval_query = question
         if history:
             retrieval_query = self._complete(prompts.rewrite_messages(question, history), 64) or question
         translation = None
-        if language == "en" and self.settings.translate_query and not is_other(question):
-            translation = self._complete(translate.question_messages(retrieval_query), 64) or None
+        if language == "en" and not is_other(question):
+            if self.settings.translate_query:
+                translation = self._complete(translate.question_messages(retrieval_query), 64) or None
+            elif self.settings.query_lexicon:
+                translation = lexicon.polish_words(retrieval_query) or None
         t = time.perf_counter()
         if language == "en" and self.settings.bridge_words > 0 and not is_other(question):
             bridged = bridge_words(retrieval_query, index, self.embedder, self.settings.bridge_words,

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -68,6 +69,17 @@ def test_english_question_is_translated_for_retrieval_when_enabled(make_pipeline
     answer = p.ask("How many North Korean workers will Russia hire?")
     assert answer.language == "en" and answer.citations[0].article_id == A1
     assert p.generator.prompts[0][0]["content"].startswith("Translate")
+
+
+def test_an_english_question_costs_one_model_call_by_default(make_pipeline):
+    from rag.config import Settings
+
+    p = make_pipeline(["Russia plans to hire 12 thousand workers in Tatarstan [1]."],
+                      translate_query=Settings().translate_query, verify_citations=False)
+    answer = p.ask("How many North Korean workers will Russia hire?")
+    assert len(p.generator.prompts) == 1                 # the answer; the Polish search words come from a dictionary
+    assert answer.translation.split()[:3] == ["wiele", "liczny", "północnokoreański"]
+    assert answer.citations and not answer.refused
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "x" * 200_000])
@@ -159,9 +171,13 @@ def test_english_answer_that_only_restates_the_question_becomes_the_best_sentenc
         prompts.append(messages)
         if "Translate the user's Polish text into English" in messages[0]["content"]:
             return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."
+        if "Translate the user's question into Polish" in messages[0]["content"]:
+            return "Co Rosja planuje zrobić z północnokoreańskimi pracownikami w Tatarstanie?"
         return "Russia plans North Korean workers in Tatarstan [1]."       # restates the question
 
-    pipeline = accepting_pipeline(settings, reply)
+    # the word-overlap embedder cannot rank Polish sentences for an English question: the sentences
+    # are chosen by the translation's words
+    pipeline = accepting_pipeline(replace(settings, translate_query=True), reply)
     answer = pipeline.ask(question)
     assert answer.answer.startswith("Russia plans to hire 12,000 North Korean workers in Tatarstan [")
     translated = prompts[-1][-1]["content"]             # the Polish sentences that were translated
