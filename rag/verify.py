@@ -11,7 +11,9 @@ Each answer sentence is kept only if
   2. the support judge accepts the passage for it (`rag/support.py`: catches text from the model's
      own knowledge and citations to the wrong passage).
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
-otherwise it is dropped. An answer left with no sentence becomes a refusal. Each kept sentence's
+otherwise it is dropped. A date the model made more precise than the passage it is checked
+against ("in September 2024", "on October 1st", where the passage says only "we wrześniu", "w
+październiku") loses the number the passage lacks; the month is then checked as usual. An answer left with no sentence becomes a refusal. Each kept sentence's
 judge score goes into the answer's evidence score (`Checked.support`).
 """
 from __future__ import annotations
@@ -20,12 +22,44 @@ import re
 from dataclasses import dataclass, field
 
 from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
-from .terms import TermIndex, key_terms, missing, name_words
+from .lexical import fold
+from .terms import MONTHS, TermIndex, key_terms, missing, name_words
 from .types import Citation, Passage
 
 REFUSAL_PATTERNS = re.compile(
     r"NO[ _]ANSWER|do(es)? not (contain|answer|say|mention|provide)|no information|not (mentioned|stated)"
     r"|nie zawiera|nie odpowiada|brak (informacji|odpowiedzi)|nie (podaj|wspomina|mówi)", re.I)
+
+
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE_NUMBERS = [   # (pattern over folded text, the group holding the number to drop)
+    re.compile(rf"(\s*\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?)\s+(?:{_MONTH})\b"),           # "1st of October"
+    re.compile(rf"\b(?:{_MONTH})(\s+(\d{{1,2}})(?:st|nd|rd|th)?)\b(?![.,]?\d)"),         # "October 1st"
+    re.compile(rf"\b(?:{_MONTH})(,?\s+(\d{{4}})(?:\s+(?:roku|r\.))?)(?!\d)"),            # "September 2024"
+]
+
+
+_ON_MONTH = re.compile(r"\b[Oo]n ((?:January|February|March|April|May|June|July|August|September|October|November|"
+                       r"December)\b(?! \d))")          # "on October 1st", trimmed: "in October"
+
+
+def trim_dates(claim: str, shown: TermIndex) -> str:
+    """`claim` without the day or year next to a month that no passage holds: a date made more
+    precise than the articles' is cut back to theirs.
+
+    >>> trim_dates("He said it in September 2024 and on October 1st [1].", TermIndex("we wrześniu, w październiku"))
+    'He said it in September and in October [1].'
+    >>> trim_dates("We wrześniu 2024 roku [1].", TermIndex("We wrześniu 2024 roku"))
+    'We wrześniu 2024 roku [1].'
+    """
+    for pattern in _DATE_NUMBERS:
+        folded = fold(claim)
+        if len(folded) != len(claim):
+            return claim
+        for m in reversed(list(pattern.finditer(folded))):
+            if f"n{int(m.group(2)):g}" not in shown.keys:
+                claim = claim[:m.start(1)] + claim[m.end(1):]
+    return _ON_MONTH.sub(lambda m: ("In " if m.group(0)[0] == "O" else "in ") + m.group(1), claim)
 
 
 @dataclass
@@ -61,16 +95,19 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
         claim = strip_markers(sentence)
         if not claim or REFUSAL_PATTERNS.search(claim):
             continue
-        terms = key_terms(claim, initial=known)
+
+        def claim_for(n: int) -> str:         # the claim as passage n can state it: dates no more precise
+            return trim_dates(claim, shown[n - 1])
 
         def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold
+            terms = key_terms(claim_for(n), initial=known)
             return missing([t for t in terms if not exempt(t, shown[n - 1])], shown[n - 1])
 
         scores_of: dict[int, float] = {}      # passage number -> score: each passage judged once
 
         def passes(n: int) -> float:
             if n not in scores_of:
-                scores_of[n] = 0.0 if absent(n) else judge.score(claim, passages[n - 1].chunk.text, question)
+                scores_of[n] = 0.0 if absent(n) else judge.score(claim_for(n), passages[n - 1].chunk.text, question)
             return scores_of[n]
 
         cited = [n for n in dict.fromkeys(marker_numbers(sentence)) if 1 <= n <= len(passages)]
@@ -87,6 +124,8 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
         numbers = [n for _, n in good]
         scores.append(max(s for s, _ in good))
         marks = "".join(f"[{n}]" for n in numbers)
+        for n in numbers:
+            claim = trim_dates(claim, shown[n - 1])
         kept.append(f"{claim.rstrip('.!?')} {marks}" + (claim[-1] if claim[-1] in ".!?" else "."))
         for n in numbers:
             c = make_citation(n, passages[n - 1], claim)

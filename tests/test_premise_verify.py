@@ -209,3 +209,14 @@ def test_an_english_weekday_meets_the_polish_one():
                                                    "że delegacja odwiedzi Ukrainę.")) == []
     assert missing(key_terms(sentence), TermIndex("Według agencji Yonhap, we wtorek prezydent zapowiedział wizytę "
                                                    "na Ukrainie.")) == ["Monday"]
+
+
+def test_a_date_more_precise_than_its_passage_is_cut_back_not_dropped():
+    passages = [_passage("Wołodin oświadczył we wrześniu, że Rosjanie nigdy nie zapomną pomocy."),
+                _passage("W październiku 2024 roku Korea Północna wysłała żołnierzy.", 2)]
+    checked = verify.check("Volodin said it in September 2024 [1]. Troops went on October 1st [2].", passages,
+                           AcceptAll())
+    assert checked.text == "Volodin said it in September [1]. Troops went in October [2]."
+    assert not checked.dropped and {c.marker for c in checked.citations} == {1, 2}
+    # a month the passage does not hold is still a reason to drop the sentence
+    assert verify.check("Volodin said it in May 2024 [1].", passages[:1], AcceptAll()).refused
