@@ -6,9 +6,11 @@ question (multilingual, so English questions work), plus the idf-weighted share 
 words it holds, once with words cut to 6 characters and twice with words cut to 4 (short inflected
 stems: "szef"/"szefem"), less a little for lower-ranked passages. The best two sentences always go
 in, then the next best that fit the token budget. Titles and subheadings are left out. For an
-English question the words are those of its Polish translation, and only words the articles
-contain count; without a translation (`translate_query = false`) an English question's sentences
-are scored by embedding alone, since its English words meet the Polish text only by accident. Passages left with no sentence are dropped and the rest renumbered.
+English question the words are its Polish words (by dictionary, `rag/lexicon.py`, or the model's
+translation), and only words the articles contain count; with no Polish words at all
+(`query_lexicon` and `translate_query` both off) its sentences are scored by embedding alone, since
+English words meet the Polish text only by accident. Passages left with no sentence are dropped
+and the rest renumbered.
 Measured: README, "Levers".
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
            budget: int, by_words: bool = True) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
     translation when there is one), within `budget` tokens; the best two always. `by_words` False
-    (an English question with no Polish translation): by embedding alone."""
+    (an English question with no Polish words): by embedding alone."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
     for i, p in enumerate(passages):

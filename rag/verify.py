@@ -13,8 +13,9 @@ Each answer sentence is kept only if
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
 otherwise it is dropped. A date the model made more precise than the passage it is checked
 against ("in September 2024", "on October 1st", where the passage says only "we wrześniu", "w
-październiku") loses the number the passage lacks; the month is then checked as usual. An answer left with no sentence becomes a refusal. Each kept sentence's
-judge score goes into the answer's evidence score (`Checked.support`).
+październiku") loses the number the passage lacks; the month is then checked as usual. An answer
+left with no sentence becomes a refusal. Each kept sentence's judge score goes into the answer's
+evidence score (`Checked.support`).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .lexical import fold
-from .terms import MONTHS, TermIndex, key_terms, missing, name_words
+from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words
 from .types import Citation, Passage
 
 REFUSAL_PATTERNS = re.compile(
@@ -39,8 +40,8 @@ _DATE_NUMBERS = [   # (pattern over folded text, the group holding the number to
 ]
 
 
-_ON_MONTH = re.compile(r"\b[Oo]n ((?:January|February|March|April|May|June|July|August|September|October|November|"
-                       r"December)\b(?! \d))")          # "on October 1st", trimmed: "in October"
+_ON_MONTH = re.compile(rf"\b[Oo]n ((?:{'|'.join(m.capitalize() for m in _MONTHS_EN)})\b(?! \d))")   # "on October 1st",
+                                                                                        # trimmed: "in October"
 
 
 def trim_dates(claim: str, shown: TermIndex) -> str:
