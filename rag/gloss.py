@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from .lexical import fold
+from .support import NUMBER_WORDS, THOUSANDS_IN_WORDS
 from .terms import _MONTHS_EN, MONTHS
 
 _WEEKDAYS = {"poniedzial": "Monday", "wtor": "Tuesday", "srod": "Wednesday", "czwart": "Thursday",
@@ -30,11 +31,8 @@ _AMOUNT = re.compile(r"\b(?:(\d+(?:[.,]\d+)?)\s*(?:do|-|–)\s*)?(\d+(?:[.,]\d+)
                      re.IGNORECASE)
 _SCALE = {"tys": 1_000, "mln": 1_000_000, "mld": 1_000_000_000}
 # amounts in words, longest first; not after a number ("12 tysięcy" is glossed as 12,000)
-_NUMBER_WORDS = {"dw": 2, "trz": 3, "czter": 4, "pi": 5, "sze": 6, "siedem": 7, "siedm": 7, "osiem": 8, "osm": 8,
-                 "dziewi": 9, "dziesi": 10}
 _AMOUNT_WORDS = [
-    (r"(?:dwa|dwie|dwóch|trzy|trzech|cztery|czterech|pięć|pięciu|sześć|sześciu|siedem|siedmiu|osiem|ośmiu|dziewięć|"
-     r"dziewięciu|dziesięć|dziesięciu) tysi[ąęe]\w*", None),                  # "trzech tysięcy": 3,000
+    (THOUSANDS_IN_WORDS, None),                                                 # "trzech tysięcy": 3,000
     (r"kilk(?:a|u) tysi[ęą]c\w*", "several thousand"), (r"kilkana[śs]\w* tysi[ęą]c\w*", "over ten thousand"),
     (r"kilkadziesi[ąę]t\w* tysi[ęą]c\w*", "tens of thousands"), (r"tysi[ąę]ce|tysi[ęe]cy", "thousands"),
     (r"tysi[ąę]ca?", "a thousand"), (r"kilk(?:a|u)set", "several hundred"), (r"setki|setek|setkach", "hundreds"),
@@ -64,7 +62,7 @@ def _amount_words(m: re.Match) -> str:
         return m.group(0)
     if m.group(1):
         folded = fold(m.group(1).split()[0])
-        value = next(n for stem, n in _NUMBER_WORDS.items() if folded.startswith(stem)) * 1_000
+        value = next(n for stem, n in NUMBER_WORDS.items() if folded.startswith(stem)) * 1_000
         return f"{m.group(0)} ({value:,})"
     english = next(en for i, (_, en) in enumerate(_AMOUNT_WORDS) if m.group(i + 1))
     return f"{m.group(0)} ({english})"

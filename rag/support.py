@@ -25,6 +25,15 @@ from .citations import strip_markers
 from .lexical import STOPWORDS, fold
 
 _NUM = re.compile(r"(?<!\w)\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
+# "od 10 do 12 tysięcy": the first number of a range takes the scale written after the second
+_RANGE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(?:do|to|-|–)\s*\d+(?:[.,]\d+)?\s*"
+                    r"(tys|thousand|mln|million|milion)", re.I)
+# thousands in words: "trzech tysięcy" is 3000 (stems of the number words, folded)
+NUMBER_WORDS = {"dw": 2, "trz": 3, "czter": 4, "pi": 5, "sze": 6, "siedem": 7, "siedm": 7, "osiem": 8, "osm": 8,
+                "dziewi": 9, "dziesi": 10}
+THOUSANDS_IN_WORDS = (r"(?:dwa|dwie|dwóch|trzy|trzech|cztery|czterech|pięć|pięciu|sześć|sześciu|siedem|siedmiu|osiem|"
+                      r"ośmiu|dziewięć|dziewięciu|dziesięć|dziesięciu) tysi[ąęe]\w*")
+_IN_WORDS = re.compile(rf"\b{THOUSANDS_IN_WORDS}", re.I)
 
 
 class Judge(Protocol):
@@ -37,12 +46,21 @@ class Judge(Protocol):
 
 
 def numbers(text: str) -> set[float]:
-    """Numeric values mentioned: '12 tys.' and '12 000' both give 12000.0; years stay years.
+    """Numeric values mentioned: '12 tys.' and '12 000' both give 12000.0; years stay years; a
+    range's first number takes the scale of its second, and thousands may be written in words.
 
     >>> sorted(numbers("12 tys. żołnierzy, 3,5 mln i 2024 r. (pytanie Q16)"))
     [2024.0, 12000.0, 3500000.0]
+    >>> sorted(numbers("od 10 do 12 tysięcy żołnierzy i ok. trzech tysięcy osób"))
+    [10.0, 3000.0, 10000.0, 12000.0]
     """
     found = set()
+    for m in _RANGE.finditer(text):
+        scale = 1_000_000 if m.group(2).lower().startswith("m") else 1000
+        found.add(float(m.group(1).replace(",", ".")) * scale)
+    for m in _IN_WORDS.finditer(text):
+        stem = fold(m.group(0).split()[0])
+        found.add(next(n for prefix, n in NUMBER_WORDS.items() if stem.startswith(prefix)) * 1000.0)
     for m in _NUM.finditer(text):
         raw = m.group(0).lower()
         mult = 1000 if re.search(r"tys|thousand", raw) else 1_000_000 if re.search(r"mln|million|milion", raw) else 1

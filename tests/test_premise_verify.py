@@ -1,5 +1,6 @@
 """The premise check, the answer check and the English-through-Polish path, with fakes."""
 from rag import premise, verify
+from rag.support import numbers
 from rag.terms import TermIndex, key_terms, missing
 from rag.types import Chunk, Passage
 
@@ -220,3 +221,25 @@ def test_a_date_more_precise_than_its_passage_is_cut_back_not_dropped():
     assert not checked.dropped and {c.marker for c in checked.citations} == {1, 2}
     # a month the passage does not hold is still a reason to drop the sentence
     assert verify.check("Volodin said it in May 2024 [1].", passages[:1], AcceptAll()).refused
+
+
+class NumbersJudge:
+    """Like the offline judge, no support for a number the evidence it is given lacks."""
+    threshold = 0.5
+
+    def score(self, sentence, evidence, question=""):
+        return 0.9 if numbers(sentence) <= numbers(evidence) else 0.0
+
+
+def test_english_names_meet_their_polish_words_and_amounts_their_glosses():
+    # "od 10 do 12 tysięcy" holds 10,000 (as the English prompt glosses it), "trzech tysięcy" 3,000
+    passages = [_passage("Moskwa jest wdzięczna za pomoc żołnierzy Koreańskiej Armii Ludowej."),
+                _passage("Korea Północna wysłała od 10 do 12 tysięcy żołnierzy, a potem do trzech tysięcy osób.", 2)]
+    answer = ("Moscow is grateful for the help of the Korean People's Army [1]. North Korea sent 10,000 to 12,000 "
+              "soldiers, then up to 3,000 people [2].")
+    checked = verify.check(answer, passages, NumbersJudge())
+    assert not checked.dropped and checked.kept == 2
+    # another force, or a number no reading of the passage gives, is still dropped
+    checked = verify.check("Moscow thanked the Korean Navy [1]. North Korea sent 11,000 soldiers [2].", passages,
+                           NumbersJudge())
+    assert checked.refused and len(checked.dropped) == 2
