@@ -1474,6 +1474,17 @@ def _lookup(word: str) -> tuple[str, ...]:
     return ()
 
 
+def translations(word: str) -> tuple[str, ...]:
+    """The Polish words the dictionary gives for one English word, any case or plural ("Armies" ->
+    armia, wojsko); none for a word it lacks.
+
+    >>> translations("People's"), translations("Soldiers")
+    (('ludzie', 'osoba', 'naród', 'lud'), ('żołnierz',))
+    """
+    word = re.sub(r"['’]s$", "", word).lower()
+    return _lookup(word) if len(word) > 2 else ()
+
+
 def polish_words(question: str) -> str:
     """The Polish words of an English question, by dictionary; names, acronyms and numbers the
     dictionary lacks are kept, with a Polish spelling of a name added ("Shoigu": "Szojgu").

@@ -5,7 +5,8 @@ the answer check (does each answer sentence's every name, number and month occur
 it cites?) both ask whether the terms of one text occur in another. Keys make the forms meet:
   - a name is a run of capitalised words that does not start the sentence; each word's key is its
     first 4 letters, folded and transliterated ("Szojgu"/"Szojgua"/"Shoigu" -> "szoj"), and a few
-    English words whose Polish form differs are mapped ("Russia" -> "rosj", "Finland" -> "finl");
+    English words whose Polish form differs are mapped ("Russia" -> "rosj", "Finland" -> "finl"), as
+    are the words the dictionary translates (`rag/lexicon.py`: "People's Army" -> "lud", "armi");
     a name occurs when each of its words does ("Kim Jong Un" occurs where "Kim Dzong Unem" does,
     "Korea Południowa" not where only "Korei Północnej" does);
   - a number is its value ("12 tys." == "12 000" == "12,000"); a year is a number;
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from .citations import MARKER
 from .language import _EN_WORDS, _PL_WORDS
+from .lexicon import translations
 from .lexical import STOPWORDS, fold
 from .support import _NUM, _translit, numbers
 
@@ -88,8 +90,8 @@ def word_keys(word: str, evidence: bool = False) -> set[str]:
     English words with a different Polish form, the Polish prefixes. In evidence every word gives
     both its 3- and 4-letter prefixes.
 
-    >>> sorted(word_keys("Kimem")), sorted(word_keys("Kim", evidence=True))
-    (['kim'], ['kim'])
+    >>> sorted(word_keys("Kimem")), sorted(word_keys("Kim", evidence=True)), sorted(word_keys("Army"))
+    (['kim'], ['kim'], ['arm', 'wojs'])
     """
     word = re.sub(r"['’]s$", "", word)
     folded, translit = fold(word), _translit(word)
@@ -100,6 +102,8 @@ def word_keys(word: str, evidence: bool = False) -> set[str]:
             keys.update(parts)
     if evidence:
         keys.update([k[:3] for k in keys])
+    else:                                  # an English word of a name, met by its Polish words: "People's" -> "lud"
+        keys.update(_translit(t)[:4] if len(t) >= 6 else _translit(t)[:3] for t in translations(word))
     for english, polish in _EN_TO_PL.items():
         if folded.startswith(english):
             keys.update(polish)
