@@ -159,6 +159,9 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
                "language_match": M.language_match(ans["answer"], item["language"])}
         if item["answerable"]:
             row.update(M.retrieval_scores(ranked, gold, len(ans["passages"])))
+            # refused before a prompt was built (premise, off-topic): the model was shown nothing
+            row["evidence_in_prompt"] = M.in_prompt(gold, [(p["article_id"], p["text"]) for p in ans["passages"]],
+                                                    articles) if ans["usage"]["prompt_tokens"] else 0.0
             row["fact_accuracy"] = M.fact_accuracy(ans["answer"], item.get("facts", []))
             row["gold_citation"] = float(M.cites_gold(ans["citations"], gold, chunks))
         if not ans["refused"]:
@@ -208,7 +211,7 @@ def aggregate(rows: list[dict]) -> dict:
     gen_speed = [r["completion_tokens"] / ((r["total_ms"] - r["ttft_ms"]) / 1000)
                  for r in rows if r["completion_tokens"] > 1 and r["total_ms"] > r["ttft_ms"]]
     out = {"items": len(rows), "answerable": len(answerable)}
-    for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall", "fact_accuracy"):
+    for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall", "evidence_in_prompt", "fact_accuracy"):
         out[key] = M.mean(r.get(key) for r in answerable)
     out["gold_citation_rate"] = M.mean(r.get("gold_citation") for r in answerable)
     out["citation_recall"] = M.mean(r.get("citation_recall") for r in rows)
@@ -245,8 +248,8 @@ def report_markdown(name: str, result: dict, plot: str | None) -> str:
         cols = list(kinds)
         lines += ["", "By language and kind of question (unanswerable kinds: `refused_share` is the share refused)", "",
                   "| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-        for k in ("items", "fact_accuracy", "gold_citation_rate", "citation_precision", "refused_share",
-                  "language_match", "ttft_ms_p50"):
+        for k in ("items", "evidence_in_prompt", "fact_accuracy", "gold_citation_rate", "citation_precision",
+                  "refused_share", "language_match", "ttft_ms_p50"):
             lines.append(f"| {k} | " + " | ".join(_fmt(kinds[c].get(k)) for c in cols) + " |")
     curve = result.get("refusal_curve")
     if curve:

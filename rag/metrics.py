@@ -57,6 +57,27 @@ def retrieval_scores(ranked: list[tuple[str, int, int]], gold: list[tuple[str, t
     }
 
 
+def in_prompt(gold: list[tuple[str, tuple[int, int]]], shown: list[tuple[str, str]], articles: dict[str, str]) -> float:
+    """Share of the gold spans that the prompt shows whole. `shown`: (article id, passage text as
+    the prompt showed it: its chosen sentences joined by " … "). Unlike `evidence_recall` (a gold
+    span in a prompt passage's chunk), this counts only the sentences the model was shown.
+
+    >>> art = {"a": "Ala ma kota. Kot ma Alę. Pies nie."}
+    >>> in_prompt([("a", (0, 12)), ("a", (13, 24))], [("a", "Ala ma kota. … Pies nie.")], art)
+    0.5
+    """
+    if not gold:
+        return 0.0
+    covered: dict[str, list[tuple[int, int]]] = {}
+    for article_id, text in shown:
+        article = articles.get(article_id, "")
+        for piece in text.split(" … "):
+            start = article.find(piece.strip())
+            if piece.strip() and start >= 0:
+                covered.setdefault(article_id, []).append((start, start + len(piece.strip())))
+    return sum(any(s <= span[0] and span[1] <= e for s, e in covered.get(art, ())) for art, span in gold) / len(gold)
+
+
 def has_fact(answer: str, variants: list[str]) -> bool:
     text = fold(answer)
     return any(fold(v) in text for v in variants)
