@@ -23,6 +23,7 @@ from pathlib import Path
 from rag import evidence
 from rag import prompt as prompts
 from rag.config import load_settings
+from rag.generators import physical_cores
 from rag.pipeline import Pipeline
 
 
@@ -44,8 +45,9 @@ def run(path: str, messages: list[list[dict]], draft: int, settings) -> tuple[fl
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
     extra = {"draft_model": LlamaPromptLookupDecoding(num_pred_tokens=draft), "logits_all": True} if draft else {}
-    llm = Llama(model_path=path, n_ctx=settings.n_ctx, n_threads=2, n_threads_batch=2, n_batch=512, verbose=False,
-                **extra)
+    threads = settings.n_threads or physical_cores()          # as the pipeline loads it
+    llm = Llama(model_path=path, n_ctx=settings.n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
+                verbose=False, **extra)
     list(llm.create_chat_completion(messages=messages[0], max_tokens=1, stream=True, temperature=0, top_k=1))
     firsts, totals, texts = [], [], []
     for m in messages:
