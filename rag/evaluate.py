@@ -160,7 +160,7 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
         if item["answerable"]:
             row.update(M.retrieval_scores(ranked, gold, len(ans["passages"])))
             # refused before a prompt was built (premise, off-topic): the model was shown nothing
-            row["evidence_in_prompt"] = M.in_prompt(gold, [(p["article_id"], p["text"]) for p in ans["passages"]],
+            row["evidence_in_prompt"] = M.in_prompt(gold, [(p["article_id"], p["shown"]) for p in ans["passages"]],
                                                     articles) if ans["usage"]["prompt_tokens"] else 0.0
             row["fact_accuracy"] = M.fact_accuracy(ans["answer"], item.get("facts", []))
             row["gold_citation"] = float(M.cites_gold(ans["citations"], gold, chunks))

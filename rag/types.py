@@ -93,7 +93,7 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {"rank": p.rank, "chunk_id": p.chunk.id, "article_id": p.chunk.article_id,
-                 "score": round(p.score, 6), "text": p.chunk.text}
+                 "score": round(p.score, 6), "text": p.chunk.text, "shown": p.text or p.chunk.text}
                 for p in self.passages
             ],
             "timings": {k: round(v, 1) for k, v in asdict(self.timings).items()},

@@ -23,7 +23,7 @@ def test_ask_json_contract(fake_cli, capsys):
                         "usage", "models"}
     assert set(out["citations"][0]) == {"marker", "chunk_id", "article_id", "title", "date", "quote", "start",
                                          "end", "supported"}
-    assert set(out["passages"][0]) == {"rank", "chunk_id", "article_id", "score", "text"}
+    assert set(out["passages"][0]) == {"rank", "chunk_id", "article_id", "score", "text", "shown"}
     assert set(out["timings"]) == {"retrieve_ms", "ttft_ms", "total_ms"}
     assert set(out["models"]) == {"embedder", "llm", "llm_file", "llm_load"}
 

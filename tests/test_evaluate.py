@@ -91,3 +91,30 @@ def test_compare_names_what_is_saved(tmp_path):
 
     with pytest.raises(BadInput, match="no saved results"):
         evaluate.compare(tmp_path, "a", "b")
+
+
+def test_evidence_in_prompt_counts_the_shown_sentences_not_the_chunk(make_pipeline, tmp_path):
+    """A prompt passage is pruned to its chosen sentences: a gold span elsewhere in its chunk was
+    not shown to the model, and the metric must not count it."""
+    from rag.articles import load_articles
+    from rag.support import SimilarityJudge
+
+    p = make_pipeline(reply_fn=lambda m: "NO ANSWER")
+    item = _items(1)[0]
+    answer = evaluate.generate(p, [item], tmp_path / "c.jsonl", "x", progress=False)[0]
+    articles = {a.id: a.text for a in load_articles(p.settings.seeds_dir)}
+    chunks = {c.id: (c.article_id, c.start, c.end) for c in p.index().chunks}
+    gold = item["evidence"][0]
+    holding = next(c for c in p.index().chunks if c.article_id == gold["article_id"] and gold["quote"] in c.text)
+    other = next(s for s in holding.text.split(". ") if gold["quote"] not in s and len(s) > 40)
+    passage = {"rank": 1, "chunk_id": holding.id, "article_id": holding.article_id, "score": 1.0,
+               "text": holding.text}
+    answer = {**answer, "usage": {**answer["usage"], "prompt_tokens": 100}}
+
+    def in_prompt(shown):
+        ans = {**answer, "passages": [{**passage, "shown": shown}]}
+        row = evaluate.score([item], [ans], articles, chunks, SimilarityJudge(p.embedder))["overall"]
+        return row["evidence_in_prompt"]
+
+    assert in_prompt(holding.text) == 1.0
+    assert in_prompt(other) == 0.0                 # the chunk holds the span, the prompt did not show it
