@@ -160,8 +160,12 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
         if item["answerable"]:
             row.update(M.retrieval_scores(ranked, gold, len(ans["passages"])))
             # refused before a prompt was built (premise, off-topic): the model was shown nothing
+            prompted = bool(ans["usage"]["prompt_tokens"])
             row["evidence_in_prompt"] = M.in_prompt(gold, [(p["article_id"], p["shown"]) for p in ans["passages"]],
-                                                    articles) if ans["usage"]["prompt_tokens"] else 0.0
+                                                    articles) if prompted else 0.0
+            # the key facts among the sentences the model was shown: what the answer could state at best
+            row["fact_in_prompt"] = M.fact_accuracy(" ".join(p["shown"] for p in ans["passages"]),
+                                                    item.get("facts", [])) if prompted else 0.0
             row["fact_accuracy"] = M.fact_accuracy(ans["answer"], item.get("facts", []))
             row["gold_citation"] = float(M.cites_gold(ans["citations"], gold, chunks))
         if not ans["refused"]:
@@ -211,7 +215,8 @@ def aggregate(rows: list[dict]) -> dict:
     gen_speed = [r["completion_tokens"] / ((r["total_ms"] - r["ttft_ms"]) / 1000)
                  for r in rows if r["completion_tokens"] > 1 and r["total_ms"] > r["ttft_ms"]]
     out = {"items": len(rows), "answerable": len(answerable)}
-    for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall", "evidence_in_prompt", "fact_accuracy"):
+    for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "evidence_recall", "evidence_in_prompt", "fact_in_prompt",
+                "fact_accuracy"):
         out[key] = M.mean(r.get(key) for r in answerable)
     out["gold_citation_rate"] = M.mean(r.get("gold_citation") for r in answerable)
     out["citation_recall"] = M.mean(r.get("citation_recall") for r in rows)
@@ -248,7 +253,7 @@ def report_markdown(name: str, result: dict, plot: str | None) -> str:
         cols = list(kinds)
         lines += ["", "By language and kind of question (unanswerable kinds: `refused_share` is the share refused)", "",
                   "| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-        for k in ("items", "evidence_in_prompt", "fact_accuracy", "gold_citation_rate", "citation_precision",
+        for k in ("items", "evidence_in_prompt", "fact_in_prompt", "fact_accuracy", "gold_citation_rate", "citation_precision",
                   "refused_share", "language_match", "ttft_ms_p50"):
             lines.append(f"| {k} | " + " | ".join(_fmt(kinds[c].get(k)) for c in cols) + " |")
     curve = result.get("refusal_curve")

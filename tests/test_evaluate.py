@@ -114,7 +114,7 @@ def test_evidence_in_prompt_counts_the_shown_sentences_not_the_chunk(make_pipeli
     def in_prompt(shown):
         ans = {**answer, "passages": [{**passage, "shown": shown}]}
         row = evaluate.score([item], [ans], articles, chunks, SimilarityJudge(p.embedder))["overall"]
-        return row["evidence_in_prompt"]
+        return row["evidence_in_prompt"], row["fact_in_prompt"]
 
-    assert in_prompt(holding.text) == 1.0
-    assert in_prompt(other) == 0.0                 # the chunk holds the span, the prompt did not show it
+    assert in_prompt(gold["quote"]) == (1.0, 1.0)
+    assert in_prompt(other) == (0.0, 0.0)          # the chunk holds the span, the prompt did not show it
