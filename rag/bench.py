@@ -125,7 +125,8 @@ def bench_pipeline(settings: Settings, questions: list[str]) -> dict:
 
     t = time.perf_counter()
     generator = get_generator(settings.llm, settings.cache_dir, settings.llm_sha256, settings.n_ctx,
-                              settings.n_threads, settings.temperature, settings.state_cache_mb, settings.llm_repack)
+                              settings.n_threads, settings.temperature, settings.state_cache_mb, settings.llm_repack,
+                              repeat_penalty=settings.repeat_penalty)
     generator.llm   # load now
     out["llm_load_s"] = time.perf_counter() - t
     out["prompt_tokens_per_s"] = prompt_speed(generator.llm)

@@ -53,6 +53,7 @@ class Settings:
     n_threads: int = 0              # 0: all physical cores
     max_tokens: int = 256
     temperature: float = 0.0
+    repeat_penalty: float = 1.05    # llama.cpp's penalty on tokens the answer already wrote (1: none): README "Levers"
     llm_repack: str = "auto"        # llama.cpp weight repacking: auto (off on CPUs with AMX) | on | off; rag/hardware.py
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"

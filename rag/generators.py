@@ -74,7 +74,7 @@ def _model_params(repack: bool):
 
 class LlamaCppGenerator:
     def __init__(self, path: Path, spec: str, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
-                 state_cache_mb: int = 256, plan: LoadPlan | None = None):
+                 state_cache_mb: int = 256, plan: LoadPlan | None = None, repeat_penalty: float = 1.05):
         self.path = str(path)
         # weight repacking (llama.cpp's extra buffer types): off where it is known to crash, see rag/hardware.py
         self.plan = plan or plan_load("auto", this_cpu())
@@ -85,6 +85,7 @@ class LlamaCppGenerator:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
         self.temperature = temperature
+        self.repeat_penalty = repeat_penalty
         self._llm = None
         self._usage = (0, 0)
         self._load_lock = threading.Lock()
@@ -129,7 +130,7 @@ class LlamaCppGenerator:
             completion = 0
             chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stream=True,
                                                 temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,
-                                                stop=stop or [], repeat_penalty=1.05)
+                                                stop=stop or [], repeat_penalty=self.repeat_penalty)
             try:
                 for chunk in chunks:
                     delta = chunk["choices"][0].get("delta", {}).get("content")
@@ -271,7 +272,7 @@ _CACHE_LOCK = threading.Lock()
 
 def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 4096, n_threads: int = 0,
                   temperature: float = 0.0, state_cache_mb: int = 256, repack: str = "auto",
-                  timeout: float = 60.0, retries: int = 3) -> Generator:
+                  timeout: float = 60.0, retries: int = 3, repeat_penalty: float = 1.05) -> Generator:
     """The process-wide generator for a spec. In process: the model file is resolved now, loaded on
     first use; `repack` is the llm_repack setting (auto | on | off), decided for this CPU by
     `plan_load`. An `openai:` spec: a server client, whose model is checked on first use."""
@@ -284,10 +285,10 @@ def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 409
                 _CACHE[key] = OpenAIGenerator(spec, temperature=temperature, timeout=timeout, retries=retries)
             return _CACHE[key]
     plan = plan_load(repack, this_cpu())
-    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb, plan.repack)
+    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb, plan.repack, repeat_penalty)
     with _CACHE_LOCK:
         if key not in _CACHE:
             path = resolve_llm(spec, cache_dir, sha256)
             _CACHE[key] = LlamaCppGenerator(path, spec, n_ctx=n_ctx, n_threads=n_threads, temperature=temperature,
-                                            state_cache_mb=state_cache_mb, plan=plan)
+                                            state_cache_mb=state_cache_mb, plan=plan, repeat_penalty=repeat_penalty)
         return _CACHE[key]

@@ -55,3 +55,23 @@ def test_two_threads_are_served_one_after_the_other():
     for t in threads:
         t.join(timeout=5)
     assert not overlaps and g.last_usage()[1] == 3
+
+
+def test_the_repeat_penalty_setting_reaches_llama_cpp_and_names_the_configuration():
+    from rag.config import Settings
+    from rag.evaluate import configuration_name
+
+    seen = []
+
+    class Recording(FakeLlama):
+        def create_chat_completion(self, messages, max_tokens, stream, **kw):
+            seen.append(kw["repeat_penalty"])
+            return super().create_chat_completion(messages, max_tokens, stream, **kw)
+
+    for penalty in (1.0, 1.05):
+        g = LlamaCppGenerator("/nonexistent.gguf", "fake", repeat_penalty=penalty)
+        g._llm = Recording()
+        "".join(g.stream([{"role": "user", "content": "q"}], 8))
+    assert seen == [1.0, 1.05]
+    default, other = Settings(), Settings(repeat_penalty=Settings.repeat_penalty + 0.1)
+    assert "-rp" not in configuration_name(default) and "-rp" in configuration_name(other)
