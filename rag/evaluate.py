@@ -254,8 +254,8 @@ def report_markdown(name: str, result: dict, plot: str | None) -> str:
         cols = list(kinds)
         lines += ["", "By language and kind of question (unanswerable kinds: `refused_share` is the share refused)", "",
                   "| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-        for k in ("items", "evidence_in_prompt", "fact_in_prompt", "fact_accuracy", "gold_citation_rate", "citation_precision",
-                  "refused_share", "language_match", "ttft_ms_p50"):
+        for k in ("items", "evidence_in_prompt", "fact_in_prompt", "fact_accuracy", "gold_citation_rate",
+                  "citation_precision", "refused_share", "language_match", "ttft_ms_p50"):
             lines.append(f"| {k} | " + " | ".join(_fmt(kinds[c].get(k)) for c in cols) + " |")
     curve = result.get("refusal_curve")
     if curve:
