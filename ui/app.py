@@ -377,15 +377,18 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
         return "", to_messages(turns), turns
 
     def on_answer(k, profile, show, turns, only, since, until):
-        answered = False
+        answered = finished = False
         for answer in chat.answer_next(k, profile, turns, only, since, until):
             answered = True
             if answer is None:
                 yield to_messages(turns), turns, gr.skip(), gr.skip()
             else:
+                finished = True
                 yield to_messages(turns), turns, render_sources(answer, show), answer
         if not answered:              # nothing was waiting (empty input): a generator that yields nothing empties the outputs
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        elif not finished:            # Stop ended it: this event's last word is the stopped turn, so that no
+            yield to_messages(turns), turns, gr.skip(), gr.skip()   # streamed update lands after Stop's
 
     def on_like(turns, text, data: gr.LikeData):
         try:
@@ -540,7 +543,10 @@ def create_app(settings: Settings, pipeline_factory: Callable | None = None, rea
         remove.click(on_remove, chosen, [article_status, chosen, article_text], concurrency_limit=1,
                      concurrency_id="articles", api_visibility="private") \
             .then(on_articles, [turns, only], [article_list, chosen, only], queue=False, api_visibility="private")
-        stop.click(on_stop, turns, [chatbot, turns], cancels=answerings, queue=False,
+        # Stop marks the turns; the answer being written sees the mark at its next token and ends
+        # itself (closing the model's stream), and its own last update shows the mark. Cancelling the
+        # event instead let an update streamed before Stop arrive after it and hide "(stopped)".
+        stop.click(on_stop, turns, [chatbot, turns], queue=False,
                    api_visibility="private").then(conversation.saved, turns, kept, queue=False, api_visibility="private")
         new.click(on_new, None, [chatbot, turns, sources, last, kept, exported], cancels=answerings, queue=False,
                   api_visibility="private")
