@@ -71,10 +71,10 @@ def in_prompt(gold: list[tuple[str, tuple[int, int]]], shown: list[tuple[str, st
     covered: dict[str, list[tuple[int, int]]] = {}
     for article_id, text in shown:
         article = articles.get(article_id, "")
-        for piece in text.split(" … "):
-            start = article.find(piece.strip())
-            if piece.strip() and start >= 0:
-                covered.setdefault(article_id, []).append((start, start + len(piece.strip())))
+        for piece in (p.strip() for p in text.split(" … ")):
+            start = article.find(piece)
+            if piece and start >= 0:
+                covered.setdefault(article_id, []).append((start, start + len(piece)))
     return sum(any(s <= span[0] and span[1] <= e for s, e in covered.get(art, ())) for art, span in gold) / len(gold)
 
 

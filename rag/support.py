@@ -45,6 +45,12 @@ class Judge(Protocol):
     def supports(self, sentence: str, evidence: str, question: str = "") -> bool: ...
 
 
+def _scale(text: str) -> int:
+    """The multiplier a scale word in `text` gives: tys./thousand 1000, mln/million 1000000, else 1."""
+    text = text.lower()
+    return 1000 if re.search(r"tys|thousand", text) else 1_000_000 if re.search(r"mln|million|milion", text) else 1
+
+
 def numbers(text: str) -> set[float]:
     """Numeric values mentioned: '12 tys.' and '12 000' both give 12000.0; years stay years; a
     range's first number takes the scale of its second, and thousands may be written in words.
@@ -56,14 +62,13 @@ def numbers(text: str) -> set[float]:
     """
     found = set()
     for m in _RANGE.finditer(text):
-        scale = 1_000_000 if m.group(2).lower().startswith("m") else 1000
-        found.add(float(m.group(1).replace(",", ".")) * scale)
+        found.add(float(m.group(1).replace(",", ".")) * _scale(m.group(2)))
     for m in _IN_WORDS.finditer(text):
         stem = fold(m.group(0).split()[0])
         found.add(next(n for prefix, n in NUMBER_WORDS.items() if stem.startswith(prefix)) * 1000.0)
     for m in _NUM.finditer(text):
         raw = m.group(0).lower()
-        mult = 1000 if re.search(r"tys|thousand", raw) else 1_000_000 if re.search(r"mln|million|milion", raw) else 1
+        mult = _scale(raw)
         digits = re.sub(r"[^\d.,\s\u00a0]", "", raw).strip()
         digits = re.sub(r"(?<=\d)[ \u00a0.,](?=\d{3}\b)", "", digits).replace(" ", "").replace(",", ".")
         try:
