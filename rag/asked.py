@@ -7,6 +7,8 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
 
     >>> asks("Ilu żołnierzy wysłała Korea Północna?"), asks("When did Shoigu visit Pyongyang?")
     ('quantity', 'time')
+    >>> asks("Which North Korean officials met Shoigu?"), asks("Który rosyjski urzędnik przyjechał?")
+    ('who', 'who')
     >>> gives("Ile trwał pobyt Szojgu?", "Pobyt był jednodniowy [1].")
     True
     >>> gives("Ile pieniędzy Rosja zapłaciła?", "Korea Północna dostarczała amunicję [1].")
@@ -15,6 +17,8 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
     False
     >>> gives("Who heads HUR?", "Kyryło Budanow heads HUR [1].")
     True
+    >>> gives("Who met Kim Jong Un?", "Kim Dzong Un met him [1].")
+    False
     >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
     ('quantity', False)
 """
@@ -23,9 +27,9 @@ from __future__ import annotations
 import re
 
 from .citations import strip_markers
-from .lexical import fold
-from .support import numbers
-from .terms import key_terms
+from .lexical import fold, tokens
+from .support import number_spans, numbers
+from .terms import key_terms, word_keys
 
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far)|"
@@ -34,7 +38,10 @@ _ASKS = [
                             r"proportion|area|distance|price|value|size)\b)", re.I)),
     ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
                         r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
-    ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name)\b", re.I)),
+    ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
+                       r"(officials?|leaders?|ministers?|generals?|commanders?|persons?|people|politicians?|"
+                       r"spokes\w+|presidents?|urzędni\w*|polity\w*|generał\w*|dowódc\w*|minist\w*|rzeczni\w*|"
+                       r"przywódc\w*|osob\w*|osób|prezydent\w*))\b", re.I)),
 ]
 # amounts written in words: "kilka tysięcy", "one-day", "half"
 _AMOUNT = re.compile(
@@ -73,8 +80,52 @@ def gives(question: str, answer: str) -> bool:
         return bool(new_numbers or _TIME.search(text) or any(t.kind == "month" for t in key_terms(text)))
     if kind == "who":
         # a name the question does not hold; a capitalised word starting the answer counts too ("Putin claimed…")
+        # (names compared by their keys: "Kim Dzong Un" restates the question's "Kim Jong Un")
         capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
-        asked = {fold(w)[:4] for w in _CAPITALISED.findall(question) if w[0].isupper()}
-        return any(t.kind == "name" and any(fold(w)[:4] not in asked for w in t.text.split())
+        asked = {k for w in _CAPITALISED.findall(question) if w[0].isupper() for k in word_keys(w)}
+        return any(t.kind == "name" and any(not word_keys(w, evidence=True) & asked for w in t.text.split())
                    for t in key_terms(text, initial=capitalised))
     return True
+
+
+# words of a how-many question that say how many, not of what
+_QUANTITY_WORDS = {"ilu", "ilos", "many", "much", "larg", "big", "far", "amou", "numb", "jaka", "jaki", "licz", "kwot",
+                   "tota", "lacz", "okol"}
+_AFTER = 4           # words after a number that may name what it counts: "12 tys. północnokoreańskich pracowników"
+
+
+def counts_asked(question: str, answer: str, quotes: list[str], words: str | None = None) -> bool:
+    """False when a how-many question is answered with numbers that, in the sentences they are
+    cited to, count something else: "Ile dronów wytwarza zakład?" answered with the "12 tys. …
+    pracowników" of its cited sentence. A number counts what the question asks for when one of
+    the question's common words (or of `words`, its Polish words for an English question; names
+    are where, not what) stands in the four words after it there (what a number counts follows
+    it, in Polish and English alike). Years, amounts in words, numbers the question gives and numbers no
+    cited sentence holds are not judged (the answer check sees to the last); nor is an English
+    question without Polish words (`words` None), whose words cannot meet the Polish sentences.
+
+    >>> quote = "Rosja planuje zatrudnić 12 tys. północnokoreańskich pracowników w Tatarstanie."
+    >>> counts_asked("Ile dronów wytwarza zakład?", "Zakład zatrudni 12 tys. pracowników [1].", [quote], "")
+    False
+    >>> counts_asked("Ilu pracowników chce zatrudnić Rosja?", "12 tys. [1].", [quote], "")
+    True
+    >>> counts_asked("How many workers will Russia hire?", "12,000 [1].", [quote], "pracownik zatrudnić Rosja")
+    True
+    """
+    if asks(question) != "quantity" or _HOW_LONG.search(question) or words is None:
+        return True
+    text = f"{question} {words}"
+    named = set(tokens(" ".join(w for w in _CAPITALISED.findall(text)[1:] if w[0].isupper()), 4))
+    asked = {t for t in tokens(text, 4) if t not in _QUANTITY_WORDS and t not in named and not t.isdigit()}
+    given = {v for v in numbers(strip_markers(answer)) - numbers(question) if not (1900 <= v <= 2100 and v.is_integer())}
+    if not asked or not given:
+        return True
+    judged = False
+    for quote in quotes:
+        for value, start, end in number_spans(quote):
+            if value not in given:
+                continue
+            judged = True
+            if asked & set(tokens(" ".join(quote[end:].split()[:_AFTER]), 4)):
+                return True
+    return not judged

@@ -212,6 +212,11 @@ class Pipeline:
         if not checked.refused and not asked.gives(question, checked.text):      # "how many?" answered with no number: a nearby fact
             checked = replace(checked, refused=True,
                               dropped=[*checked.dropped, f"{checked.text} (no {asked.asks(question)} as asked)"])
+        words = run.queries[1] if len(run.queries) > 1 else None if language == "en" else ""
+        if not checked.refused and not asked.counts_asked(question, checked.text, [c.quote for c in checked.citations],
+                                                          words):     # "how many drones?" answered with 12,000 workers
+            checked = replace(checked, refused=True,
+                              dropped=[*checked.dropped, f"{checked.text} (its numbers count something else)"])
         return checked
 
     def _repair(self, run: "_Run", checked: "verify.Checked", question: str, language: str,

@@ -60,19 +60,29 @@ def numbers(text: str) -> set[float]:
     >>> sorted(numbers("od 10 do 12 tysięcy żołnierzy i ok. trzech tysięcy osób"))
     [10.0, 3000.0, 10000.0, 12000.0]
     """
-    found = set()
+    return {value for value, _, _ in number_spans(text)}
+
+
+def number_spans(text: str) -> list[tuple[float, int, int]]:
+    """(value, start, end) of every number `numbers` reads, where it is written in `text`.
+
+    >>> number_spans("wysłała 12 tys. żołnierzy")
+    [(12000.0, 8, 15)]
+    """
+    found = []
     for m in _RANGE.finditer(text):
-        found.add(float(m.group(1).replace(",", ".")) * _scale(m.group(2)))
+        found.append((float(m.group(1).replace(",", ".")) * _scale(m.group(2)), m.start(), m.end()))
     for m in _IN_WORDS.finditer(text):
         stem = fold(m.group(0).split()[0])
-        found.add(next(n for prefix, n in NUMBER_WORDS.items() if stem.startswith(prefix)) * 1000.0)
+        found.append((next(n for prefix, n in NUMBER_WORDS.items() if stem.startswith(prefix)) * 1000.0,
+                      m.start(), m.end()))
     for m in _NUM.finditer(text):
         raw = m.group(0).lower()
         mult = _scale(raw)
         digits = re.sub(r"[^\d.,\s\u00a0]", "", raw).strip()
         digits = re.sub(r"(?<=\d)[ \u00a0.,](?=\d{3}\b)", "", digits).replace(" ", "").replace(",", ".")
         try:
-            found.add(float(digits.strip(".")) * mult)
+            found.append((float(digits.strip(".")) * mult, m.start(), m.end()))
         except ValueError:
             continue
     return found

@@ -219,6 +219,16 @@ def test_an_answer_without_the_number_asked_for_is_refused(make_pipeline):
                              ).ask(question).refused
 
 
+def test_a_number_that_counts_something_else_is_refused(make_pipeline):
+    # the cited sentence's "12 tys." counts workers, not the drones asked about
+    question = "Ile dronów Shahed Rosja chce produkować w Tatarstanie?"
+    answer = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników w Tatarstanie [1]."]).ask(question)
+    assert answer.refused and answer.answer == REFUSALS["pl"] and "count something else" in answer.dropped[-1]
+    workers = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników w Tatarstanie [1]."]).ask(
+        "Ilu pracowników Rosja chce zatrudnić w Tatarstanie?")
+    assert not workers.refused and "12 tys." in workers.answer
+
+
 def test_extractive_fallback_can_be_switched_off(make_pipeline):
     reply = "Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."
     answer = make_pipeline([reply], extractive_fallback=False).ask(Q_PL)
