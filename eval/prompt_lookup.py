@@ -35,7 +35,7 @@ def prompts_for(pipeline: Pipeline, count: int) -> list[list[dict]]:
         query, translation, retrieval, _ = pipeline.retrieve(item["question"], item["language"])
         found = evidence.select(retrieval.passages[:s.k], [q for q in (query, translation) if q], pipeline.index(),
                                 pipeline.embedder, pipeline.generator.count_tokens, s.prompt_budget,
-                                by_words=item["language"] != "en" or bool(translation))
+                                by_words=item["language"] != "en" or bool(translation), margin=s.second_margin)
         out.append(prompts.answer_messages(item["question"], item["language"], found.passages, s.prompt_dates))
     return out
 

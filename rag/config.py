@@ -57,6 +57,8 @@ class Settings:
     llm_repack: str = "auto"        # llama.cpp weight repacking: auto (off on CPUs with AMX) | on | off; rag/hardware.py
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
+    second_margin: float = 0.5      # the best sentence goes in alone when it scores this much above the next (0: off,
+                                    # the best two always): measured, README "Levers"
     prompt_dates: bool = False      # each passage's article date in the prompt (on: worse and slower): README "Levers"
     # answering policy
     english_answers: str = "direct"  # English questions: "direct" (answer in English) or "via-polish" (in Polish, check, translate): README "Levers"

@@ -4,8 +4,10 @@ Prompt processing is most of the time to first token on a CPU, so only the best 
 all retrieved passages are shown, in their original order. A sentence's score: cosine to the
 question (multilingual, so English questions work), plus the idf-weighted share of the question's
 words it holds, once with words cut to 6 characters and twice with words cut to 4 (short inflected
-stems: "szef"/"szefem"), less a little for lower-ranked passages. The best two sentences always go
-in, then the next best that fit the token budget. Titles and subheadings are left out. For an
+stems: "szef"/"szefem"), less a little for lower-ranked passages. The best two sentences go in,
+then the next best that fit the token budget; but a best sentence that leads the second by
+`margin` or more goes in alone: the second is then a distractor the small model may answer from,
+and some 60 prompt tokens. Titles and subheadings are left out. For an
 English question the words are its Polish words (by dictionary, `rag/lexicon.py`, or the model's
 translation), and only words the articles contain count; with no Polish words at all
 (`query_lexicon` and `translate_query` both off) its sentences are scored by embedding alone, since
@@ -33,10 +35,11 @@ class Evidence:
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
-           budget: int, by_words: bool = True) -> Evidence:
+           budget: int, by_words: bool = True, margin: float = 0.0) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
-    translation when there is one), within `budget` tokens; the best two always. `by_words` False
-    (an English question with no Polish words): by embedding alone."""
+    translation when there is one), within `budget` tokens; the best two always, unless the best
+    leads the second by `margin` (0: off): then the best alone. `by_words` False (an English
+    question with no Polish words): by embedding alone."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
     for i, p in enumerate(passages):
@@ -56,9 +59,11 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
             scores[j] += weight * sum(wanted.get(t, 0.0) for t in set(tokens(text, prefix))) / total
     for j in range(len(flat)):
         scores[j] -= 0.05 * flat[j][0]
+    order = sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j]))
+    alone = margin > 0 and len(order) > 1 and scores[order[0]] - scores[order[1]] >= margin
     chosen, used = [], 0
-    for j in sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j])):
-        if headings[j] and chosen:
+    for j in order:
+        if headings[j] and chosen or alone and chosen:
             break                     # titles and subheadings carry no facts of their own
         size = count_tokens(texts[j])
         if len(chosen) < 2 or used + size <= budget:      # the best two always: one rarely says it all

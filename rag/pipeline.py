@@ -148,7 +148,8 @@ class Pipeline:
                                                       True, missing=gaps or apart))
             return
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
-                                self.settings.prompt_budget, by_words=language != "en" or bool(translation))
+                                self.settings.prompt_budget, by_words=language != "en" or bool(translation),
+                                margin=self.settings.second_margin)
         run.passages = found.passages
         if premise.off_topic(question, passages, found.closeness, found.known, self.min_similarity):   # "pierogi"
             yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))

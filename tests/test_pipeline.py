@@ -248,6 +248,21 @@ def test_pruning_keeps_the_best_two_sentences_and_never_a_title(make_pipeline):
         assert "Wojna w Ukrainie." not in shown          # a subheading, however well it matches
 
 
+def test_a_best_sentence_far_ahead_of_the_second_goes_in_alone(make_pipeline):
+    p = make_pipeline(prompt_budget=1)
+    chunks = [c for c in p.index().chunks if c.article_id == A1]
+    passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
+                for r, c in enumerate(chunks, start=1)]
+
+    def shown(margin):
+        found = evidence.select(passages, [Q_PL], p.index(), p.embedder, p.generator.count_tokens, 1, margin=margin)
+        return [found.passages[n - 1].chunk.text[s:e] for n, s, e in found.best]
+
+    both, alone = shown(0.0), shown(1e-9)         # off: the best two; any lead at all: the best alone
+    assert len(both) == 2 and alone == both[:1]
+    assert shown(100.0) == both                   # a lead no sentence has: the best two again
+
+
 def test_english_prompts_gloss_polish_months_and_amounts_polish_prompts_do_not(settings, make_pipeline):
     def reply(messages):
         return "Russia plans to hire 12,000 North Korean workers in Tatarstan [1]."

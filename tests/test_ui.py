@@ -71,7 +71,7 @@ def chat_over(pipeline) -> Chat:
 # -- rendering ---------------------------------------------------------------------------------------
 
 def test_every_marker_becomes_a_footnote_with_its_passage(make_pipeline):
-    answer = make_pipeline([REPLY]).ask(Q_PL)
+    answer = make_pipeline([REPLY], second_margin=0).ask(Q_PL)       # both sentences shown, whatever their scores
     assert not answer.refused and marker_numbers(answer.answer)
     page = Html(render_answer(answer))
     footnotes = [n for n in marker_numbers(page.visible)]
