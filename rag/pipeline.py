@@ -73,6 +73,17 @@ class Pipeline:
         return {"embedder": self.embedder.id, "llm": self.generator.id, "llm_file": self.generator.path,
                 "llm_load": getattr(self.generator, "load_note", "")}
 
+    def warm(self) -> float:
+        """Load the index and the models, and have llama.cpp evaluate the fixed system prompt, so
+        that the first question pays only for its own passages (the chat calls this at launch, in
+        the background). The seconds it took."""
+        t = time.perf_counter()
+        self.index()
+        self.embedder.embed_queries(["?"])
+        if not self.generator.concurrent:        # a server keeps its own cache
+            "".join(self.generator.stream(prompts.answer_messages("?", "pl", []), 1))
+        return time.perf_counter() - t
+
     # -- index -------------------------------------------------------------------------------------
     def index(self, rebuild: bool = False, notify: Notify | None = None, progress: Progress | None = None) -> Index:
         with self._index_lock:

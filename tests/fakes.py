@@ -37,6 +37,7 @@ class ScriptedGenerator:
     id = "scripted"
     path = "/nonexistent/scripted.gguf"
     load_note = "scripted: no weights"
+    concurrent = False
 
     def __init__(self, replies=None, reply_fn=None):
         self.replies = list(replies or [])

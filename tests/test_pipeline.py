@@ -111,6 +111,14 @@ def test_whole_float_k_is_accepted(make_pipeline):
     assert len(make_pipeline(["NO ANSWER"]).ask("Ilu pracowników?", k=2.0).passages) <= 2
 
 
+def test_warming_evaluates_the_fixed_system_prompt_before_any_question(make_pipeline):
+    p = make_pipeline()
+    p.warm()
+    assert [m[0]["content"] for m in p.generator.prompts] == [SYSTEM]
+    p.ask(Q_PL)                                   # the question's prompt starts with the same system message
+    assert p.generator.prompts[-1][0] == p.generator.prompts[0][0]
+
+
 def _select(p, passages, queries):
     return evidence.select(passages, queries, p.index(), p.embedder, p.generator.count_tokens, p.settings.prompt_budget)
 

@@ -600,6 +600,13 @@ def logins(host: str, auth: str | None = None, auth_file: Path | None = None, no
     return users or None
 
 
+def _warm(pipeline) -> None:
+    try:
+        print(f"model warmed in {pipeline.warm():.1f} s (loaded; its fixed system prompt evaluated)", flush=True)
+    except RagError as exc:                    # the first question will say it again, to the reader
+        print(f"model not warmed: {exc}", flush=True)
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
            auth: list[tuple[str, str]] | None = None, read_only: bool = False) -> None:
     """Build or load the index (a first start embeds the articles, with a progress bar), then serve;
@@ -613,5 +620,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     # a native crash in llama.cpp would kill the server at the first question: find it now, in a child
     print("index ready; checking that the model answers (one token, in a separate process)", flush=True)
     print(f"model check: {doctor.require_generation(settings).line}", flush=True)
+    # the model's load and its fixed system prompt, now rather than in the first question's wait
+    threading.Thread(target=_warm, args=(first,), daemon=True, name="warm").start()
     app = create_app(settings, pipeline_factory=lambda s: first if s is settings else Pipeline(s), read_only=read_only)
     app.queue().launch(server_name=host, server_port=port, auth=auth)
