@@ -100,9 +100,9 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
     pracowników" of its cited sentence. A number counts what the question asks for when one of
     the question's common words (or of `words`, its Polish words for an English question; names
     are where, not what) stands in the four words after it there (what a number counts follows
-    it, in Polish and English alike). Years, amounts in words, numbers the question gives and numbers no
-    cited sentence holds are not judged (the answer check sees to the last); nor is an English
-    question without Polish words (`words` None), whose words cannot meet the Polish sentences.
+    it, in Polish and English alike). Years, amounts in words, numbers the question gives and
+    numbers no cited sentence holds are not judged (the answer check sees to the last); nor is an
+    English question without Polish words (`words` None), whose words cannot meet the Polish text.
 
     >>> quote = "Rosja planuje zatrudnić 12 tys. północnokoreańskich pracowników w Tatarstanie."
     >>> counts_asked("Ile dronów wytwarza zakład?", "Zakład zatrudni 12 tys. pracowników [1].", [quote], "")
@@ -117,7 +117,8 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
     text = f"{question} {words}"
     named = set(tokens(" ".join(w for w in _CAPITALISED.findall(text)[1:] if w[0].isupper()), 4))
     asked = {t for t in tokens(text, 4) if t not in _QUANTITY_WORDS and t not in named and not t.isdigit()}
-    given = {v for v in numbers(strip_markers(answer)) - numbers(question) if not (1900 <= v <= 2100 and v.is_integer())}
+    given = {v for v in numbers(strip_markers(answer)) - numbers(question)
+             if not (1900 <= v <= 2100 and v.is_integer())}          # years say when, not how many
     if not asked or not given:
         return True
     judged = False

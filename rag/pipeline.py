@@ -224,6 +224,7 @@ class Pipeline:
         if not checked.refused and not asked.gives(question, checked.text):      # "how many?" answered with no number: a nearby fact
             checked = replace(checked, refused=True,
                               dropped=[*checked.dropped, f"{checked.text} (no {asked.asks(question)} as asked)"])
+        # the Polish words an English question's numbers are looked for with (None: it has none)
         words = run.queries[1] if len(run.queries) > 1 else None if language == "en" else ""
         if not checked.refused and not asked.counts_asked(question, checked.text, [c.quote for c in checked.citations],
                                                           words):     # "how many drones?" answered with 12,000 workers
