@@ -20,8 +20,12 @@ small word map in `rag/terms.py` do not bring to their Polish form would otherwi
     ['Zełenski', 'Kim Dzong Unem']
     >>> refusal(apart("Dlaczego Zełenski spotkał się z Kim Dzong Unem?", q), "pl", together=True)
     'Artykuły nie wspominają o: Zełenski razem z: Kim Dzong Unem, więc nie odpowiadają na tak postawione pytanie.'
+    >>> apart("Z kim rozmawiał Zełenski i o czym Szojgu rozmawiał z Kim Dzong Unem?", q)   # two parts, two articles
+    []
 """
 from __future__ import annotations
+
+import re
 
 from .terms import TermIndex, implied, key_terms, missing, name_words, word_keys
 from .types import Passage
@@ -42,10 +46,25 @@ def gaps(question: str, translation: str | None, passages: list[Passage]) -> lis
     return list(dict.fromkeys(found))
 
 
+# where a question of two parts starts its second ("…, and how many more did Kim agree…?", "… i kto
+# go tam wysłał?"): each part may be answered from another article
+_SECOND_PART = re.compile(r",?\s+(?:and|i|a|oraz)\s+(?=(?:how|what|when|who|whom|which|where|why|ile|ilu|kiedy|kto|"
+                          r"kogo|jak\w*|któr\w*|gdzie|dlaczego|czy|co|o czym)\b)", re.I)
+
+
 def apart(question: str, passages: list[Passage]) -> list[str]:
-    """The question's names (as written) when no one article among the retrieved passages holds
-    them all: a premise linking what the articles never link ("Zelensky met Kim Jong Un", each
-    named, in different articles). Names no passage holds are left to `gaps`; [] when together."""
+    """The names (as written) of a part of the question when no one article among the retrieved
+    passages holds them all: a premise linking what the articles never link ("Zelensky met Kim
+    Jong Un", each named, in different articles). A question of two parts ("…, and how many
+    more…?") is checked part by part. Names no passage holds are left to `gaps`; [] when together."""
+    for part in _SECOND_PART.split(question):
+        names = _apart(part, passages)
+        if names:
+            return names
+    return []
+
+
+def _apart(question: str, passages: list[Passage]) -> list[str]:
     by_article: dict[str, list[str]] = {}
     for p in passages:
         by_article.setdefault(p.chunk.article_id, []).append(p.chunk.text)
