@@ -1,8 +1,9 @@
 """Find the [n] markers in an answer and turn them into citations of exact article spans.
 
 Markers may be `[1]`, `[1, 2]`, `[1; 2]` or `[1][2]`. A marker that points at no passage is dropped
-from the text. Each citation quotes the sentence of the cited passage that best matches the answer
-sentence carrying the marker, with its offsets in the article file.
+from the text. Each citation quotes the sentence of the cited passage, among those the prompt
+showed, that best matches the answer sentence carrying the marker, with its offsets in the
+article file.
 
     >>> parse_markers("Kim rządzi [1]. Rosja płaci [2, 3][4].")
     [('Kim rządzi [1].', [1]), ('Rosja płaci [2, 3][4].', [2, 3, 4])]
@@ -47,9 +48,12 @@ def drop_invalid_markers(answer: str, n_passages: int) -> str:
 
 
 def best_sentence(claim: str, passage: Passage) -> tuple[int, int]:
-    """Offsets within the chunk of the passage sentence sharing most tokens with the claim."""
+    """Offsets within the chunk of the passage sentence sharing most tokens with the claim, among
+    the sentences the prompt showed of it (`passage.text`), so the reader is led to what the model
+    read; among all the chunk's when none of them is shown whole."""
     text = passage.chunk.text
     spans = sentence_spans(text) or [(0, len(text))]
+    spans = [(s, e) for s, e in spans if passage.text and text[s:e].strip() in passage.text] or spans
     claim_tokens = set(tokens(strip_markers(claim)))
     def overlap(span):
         return len(claim_tokens & set(tokens(text[span[0]:span[1]])))

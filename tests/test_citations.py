@@ -30,3 +30,15 @@ def test_citation_quotes_the_best_matching_sentence_with_article_offsets():
     assert (c.start, c.end) == (100 + TEXT.index(c.quote), 100 + TEXT.index(c.quote) + len(c.quote))
     assert (c.article_id, c.title, c.date) == ("a", "Tytuł A", "2025-11-14")
     assert cites[1].chunk_id == "b#0"
+
+
+def test_citation_quotes_a_sentence_the_prompt_showed():
+    # the prompt showed only the last sentence of the chunk: the quote is that one, though another
+    # sentence of the chunk shares more words with the answer
+    c1 = Chunk("a#0", "a", 100, 100 + len(TEXT), TEXT)
+    shown = Passage(1, c1, 0.5, "Tytuł A", None, "Drony to Shahed.")
+    _, cites = cite("Pracują w Ałabudze w Tatarstanie, drony Shahed [1].", [shown])
+    assert cites[0].quote == "Drony to Shahed."
+    whole = Passage(1, c1, 0.5, "Tytuł A", None, TEXT)
+    assert cite("Pracują w Ałabudze w Tatarstanie, drony Shahed [1].", [whole])[1][0].quote == \
+        "Pracują w Ałabudze w Tatarstanie."
