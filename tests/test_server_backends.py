@@ -9,6 +9,7 @@ embedding mode tests the embeddings protocol (batches, order, errors), not the v
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -182,12 +183,17 @@ def test_chat_answers_several_users_at_once_over_the_server(served):
     running, most = [0], [0]
     lock = threading.Lock()
     original = generator.stream
+    # the first stream waits (at most a minute) for the second: with two answer slots both arrive,
+    # however short the first answer; a chat that answered one at a time would keep `most` at 1
+    both = threading.Barrier(2, timeout=60)
 
     def counting(messages, max_tokens, stop=None):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         try:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both.wait()
             yield from original(messages, max_tokens, stop)
         finally:
             with lock:
