@@ -59,6 +59,8 @@ class Settings:
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     second_margin: float = 0.5      # the best sentence goes in alone when it scores this much above the next (0: off,
                                     # the best two always): measured, README "Levers"
+    antecedents: int = 3            # a chosen sentence whose speaker is in an earlier one ("- … - dodał.") brings the
+                                    # nearest earlier sentence with a name, looked for this many back (0: off): README "Levers"
     prompt_dates: bool = False      # each passage's article date in the prompt (on: worse and slower): README "Levers"
     # answering policy
     english_answers: str = "direct"  # English questions: "direct" (answer in English) or "via-polish" (in Polish, check, translate): README "Levers"

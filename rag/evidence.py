@@ -7,7 +7,11 @@ words it holds, once with words cut to 6 characters and twice with words cut to 
 stems: "szef"/"szefem"), less a little for lower-ranked passages. The best two sentences go in,
 then the next best that fit the token budget; but a best sentence that leads the second by
 `margin` or more goes in alone: the second is then a distractor the small model may answer from,
-and some 60 prompt tokens. Titles and subheadings are left out. For an
+and some 60 prompt tokens. A chosen sentence whose speaker or subject stands in an earlier one
+("Przekazał on dziennikarzom…", "- Nigdy nie zapomnimy tej pomocy.", "… - dodał.") brings the
+nearest earlier sentence of its passage that names someone and is not itself such a sentence
+("Podobną narrację przyjął rzecznik Kremla Dmitrij Pieskow."), up to `antecedents` back: without
+it "who said…?" cannot be answered. Titles and subheadings are left out. For an
 English question the words are its Polish words (by dictionary, `rag/lexicon.py`, or the model's
 translation), and only words the articles contain count; with no Polish words at all
 (`query_lexicon` and `translate_query` both off) its sentences are scored by embedding alone, since
@@ -17,13 +21,21 @@ Measured: README, "Levers".
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .lexical import tokens
+from .terms import name_words
 from .types import Passage
+
+# a sentence whose speaker or subject stands in an earlier one: "Przekazał on dziennikarzom…",
+# "- Dziękujemy… - powiedział.", "Jest to niebezpieczne… - dodał."
+_SPEECH = r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza|mówi|przekonywa|napisa|oceni|wskaza|zauważy|zapowiedzia|zapewni|ostrzeg)\w*"
+_ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$|^\s*(?:[-–—]\s|{_SPEECH}\b)",
+                        re.I)
 
 
 @dataclass
@@ -35,11 +47,12 @@ class Evidence:
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
-           budget: int, by_words: bool = True, margin: float = 0.0) -> Evidence:
+           budget: int, by_words: bool = True, margin: float = 0.0, antecedents: int = 0) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
     translation when there is one), within `budget` tokens; the best two always, unless the best
-    leads the second by `margin` (0: off): then the best alone. `by_words` False (an English
-    question with no Polish words): by embedding alone."""
+    leads the second by `margin` (0: off): then the best alone; each chosen sentence that leaves
+    its speaker to an earlier one brings that one, up to `antecedents` back (0: off). `by_words`
+    False (an English question with no Polish words): by embedding alone."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
     for i, p in enumerate(passages):
@@ -69,6 +82,15 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
         if len(chosen) < 2 or used + size <= budget:      # the best two always: one rarely says it all
             chosen.append(j)
             used += size
+    for j in list(chosen) if antecedents else ():         # the speaker of "- … - dodał."
+        if _ANAPHORIC.search(texts[j]):
+            for back in range(j - 1, max(j - 1 - antecedents, -1), -1):
+                if flat[back][0] != flat[j][0] or headings[back]:
+                    break
+                if name_words(texts[back]) and not _ANAPHORIC.search(texts[back]):
+                    if back not in chosen:
+                        chosen.append(back)
+                    break
     pruned, number = [], {}
     for i, p in enumerate(passages):
         keep = sorted(flat[j][1] for j in chosen if flat[j][0] == i)

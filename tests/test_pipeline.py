@@ -296,3 +296,17 @@ def test_a_question_nothing_retrieved_is_close_to_is_refused_as_off_topic(make_p
     assert make_pipeline(["NO ANSWER"], min_similarity=0.0).ask(off).answer != OFF_TOPIC["pl"]
     # -1 (the default) takes the embedder's calibrated value; the test embedder has none: off
     assert make_pipeline(reply).min_similarity == 0.0 and not make_pipeline(reply).ask(Q_PL).refused
+
+
+@pytest.mark.parametrize("antecedents, named", [(0, False), (3, True)])
+def test_a_sentence_that_leaves_its_speaker_to_an_earlier_one_brings_it(make_pipeline, antecedents, named):
+    # "Przekazał on dziennikarzom…" names nobody; two sentences back: "…rzecznik Kremla Dmitrij Pieskow."
+    p = make_pipeline(prompt_budget=1)
+    chunk = next(c for c in p.index().chunks if "Przekazał on dziennikarzom" in c.text)
+    passages = [Passage(rank=1, chunk=chunk, score=0.0, title="", date=None, text=chunk.text)]
+    found = evidence.select(passages, ["Kto przekazał dziennikarzom, że Moskwa jest wdzięczna za pomoc?"], p.index(),
+                            p.embedder, p.generator.count_tokens, 1, margin=1e-9, antecedents=antecedents)
+    shown = found.passages[0].text
+    assert shown.startswith("Przekazał on dziennikarzom") != named
+    assert ("Pieskow" in shown) == named
+    assert shown.count(" … ") == int(named)       # the speaker's sentence alone, not those between
