@@ -21,6 +21,7 @@ Measured: README, "Levers".
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -36,6 +37,11 @@ from .types import Passage
 _SPEECH = r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza|mówi|przekonywa|napisa|oceni|wskaza|zauważy|zapowiedzia|zapewni|ostrzeg)\w*"
 _ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$|^\s*(?:[-–—]\s|{_SPEECH}\b)",
                         re.I)
+
+
+@functools.lru_cache(maxsize=1 << 14)        # the same sentences come back question after question
+def _words(sentence: str, prefix: int) -> frozenset[str]:
+    return frozenset(tokens(sentence, prefix))
 
 
 @dataclass
@@ -69,7 +75,7 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
         wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
         total = sum(wanted.values()) or 1.0
         for j, text in enumerate(texts):
-            scores[j] += weight * sum(wanted.get(t, 0.0) for t in set(tokens(text, prefix))) / total
+            scores[j] += weight * sum(wanted.get(t, 0.0) for t in _words(text, prefix)) / total
     for j in range(len(flat)):
         scores[j] -= 0.05 * flat[j][0]
     order = sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j]))

@@ -21,6 +21,7 @@ Acronyms (KRLD, HUR) are left out: articles expand them or use another one.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ _COMPOUNDS = {"polnocnokorea": ("poln", "kore"), "poludniowokorea": ("polu", "ko
               "south-korea": ("polu", "kore")}
 
 
-def word_keys(word: str, evidence: bool = False) -> set[str]:
+@functools.lru_cache(maxsize=1 << 16)      # the articles' words recur in every question's check
+def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
     """The keys a word can be found by: its transliterated prefix (4 letters; 3 for words of up to
     5 letters, so "Kimem" meets "Kim" and "Seulu" meets "Seul"), an abbreviation's expansion, and for
     English words with a different Polish form, the Polish prefixes. In evidence every word gives
@@ -107,7 +109,7 @@ def word_keys(word: str, evidence: bool = False) -> set[str]:
     for english, polish in _EN_TO_PL.items():
         if folded.startswith(english):
             keys.update(polish)
-    return keys
+    return frozenset(keys)
 
 
 def name_words(text: str) -> set[str]:
@@ -220,15 +222,17 @@ class TermIndex:
     def __init__(self, text: str):
         self.keys: set[str] = set()
         for m in _WORD.finditer(text):
-            word = m.group(0)
-            self.keys.update(word_keys(word, evidence=True))
-            folded = fold(word)
-            if folded in MONTHS:
-                self.keys.add(f"m{MONTHS[folded]}")
+            self.keys.update(_evidence_keys(m.group(0)))
         self.keys.update(f"n{v:g}" for v in numbers(text))
 
     def has(self, term: Term) -> bool:
         return all(part & self.keys for part in term.parts)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _evidence_keys(word: str) -> frozenset[str]:
+    folded = fold(word)
+    return word_keys(word, evidence=True) | ({f"m{MONTHS[folded]}"} if folded in MONTHS else set())
 
 
 def missing(terms: list[Term], index: TermIndex) -> list[str]:
