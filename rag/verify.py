@@ -11,9 +11,11 @@ Each answer sentence is kept only if
   2. the support judge accepts the passage for it (`rag/support.py`: catches text from the model's
      own knowledge and citations to the wrong passage).
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
-otherwise it is dropped. A date the model made more precise than the passage it is checked
-against ("in September 2024", "on October 1st", where the passage says only "we wrześniu", "w
-październiku") loses the number the passage lacks; the month is then checked as usual. An answer
+otherwise it is dropped. An aside after a name whose terms the passage lacks ("Szojgu, the
+Secretary General of the Defense Ministry, announced…") is cut, and the rest checked. A date the
+model made more precise than the passage it is checked against ("in September 2024", "on October
+1st", where the passage says only "we wrześniu", "w październiku") loses the number the passage
+lacks; the month is then checked as usual. An answer
 left with no sentence becomes a refusal. Each kept sentence's judge score goes into the answer's
 evidence score (`Checked.support`).
 """
@@ -63,6 +65,26 @@ def trim_dates(claim: str, shown: TermIndex) -> str:
     return _ON_MONTH.sub(lambda m: ("In " if m.group(0)[0] == "O" else "in ") + m.group(1), claim)
 
 
+# an aside set off by commas right after a name: "Szojgu, the Secretary General of the Ministry of
+# Defense, announced…"
+_ASIDE = re.compile(r"(?<=\w),\s+([^,;:()\[\]\"„”]{3,100}?),\s+")
+
+
+def drop_asides(claim: str, lacking) -> str:
+    """`claim` without the asides after a name that assert what `lacking` (text -> the terms no
+    passage holds) finds: the title a model adds to a name is dropped, the claim it adorns kept.
+
+    >>> drop_asides("Szojgu, the Secretary General of the Defense Ministry, said it [1].",
+    ...             lambda text: ["Defense Ministry"] if "Defense" in text else [])
+    'Szojgu said it [1].'
+    """
+    for m in reversed(list(_ASIDE.finditer(claim))):
+        before = claim[:m.start()].split()
+        if before and before[-1][:1].isupper() and lacking(m.group(1)):
+            claim = claim[:m.start()] + " " + claim[m.end():]
+    return claim
+
+
 @dataclass
 class Checked:
     text: str                                 # kept sentences with their (possibly moved) markers
@@ -97,12 +119,15 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
         if not claim or REFUSAL_PATTERNS.search(claim):
             continue
 
-        def claim_for(n: int) -> str:         # the claim as passage n can state it: dates no more precise
-            return trim_dates(claim, shown[n - 1])
+        def lacking(text: str, n: int) -> list[str]:      # the terms of `text` passage n does not hold
+            terms = key_terms(text, initial=known)
+            return missing([t for t in terms if not exempt(t, shown[n - 1])], shown[n - 1])
+
+        def claim_for(n: int) -> str:         # the claim as passage n can state it: dates no more precise,
+            return drop_asides(trim_dates(claim, shown[n - 1]), lambda text: lacking(text, n))   # no added title
 
         def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold
-            terms = key_terms(claim_for(n), initial=known)
-            return missing([t for t in terms if not exempt(t, shown[n - 1])], shown[n - 1])
+            return lacking(claim_for(n), n)
 
         scores_of: dict[int, float] = {}      # passage number -> score: each passage judged once
 
@@ -126,7 +151,7 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
         scores.append(max(s for s, _ in good))
         marks = "".join(f"[{n}]" for n in numbers)
         for n in numbers:
-            claim = trim_dates(claim, shown[n - 1])
+            claim = claim_for(n)
         kept.append(f"{claim.rstrip('.!?')} {marks}" + (claim[-1] if claim[-1] in ".!?" else "."))
         for n in numbers:
             c = make_citation(n, passages[n - 1], claim)

@@ -243,3 +243,16 @@ def test_english_names_meet_their_polish_words_and_amounts_their_glosses():
     checked = verify.check("Moscow thanked the Korean Navy [1]. North Korea sent 11,000 soldiers [2].", passages,
                            NumbersJudge())
     assert checked.refused and len(checked.dropped) == 2
+
+
+def test_a_title_the_passage_lacks_is_cut_from_the_name_it_adorns_and_the_claim_kept():
+    passages = [_passage("W czerwcu sekretarz Rady Bezpieczeństwa Siergiej Szojgu poinformował, że Kim Dzong Un "
+                         "zgodził się wysłać dodatkowe 6000 osób.")]
+    checked = verify.check("Siergiej Szojgu, the Secretary General of the Defense Ministry, announced in June that "
+                           "Kim Jong Un agreed to send 6,000 people [1].", passages, AcceptAll())
+    assert checked.text == "Siergiej Szojgu announced in June that Kim Jong Un agreed to send 6,000 people [1]."
+    # a title the passage holds stays; an aside naming what it lacks, after no name, is no title: dropped whole
+    kept = "Siergiej Szojgu, sekretarz Rady Bezpieczeństwa, poinformował w czerwcu o 6000 osób [1]."
+    assert verify.check(kept, passages, AcceptAll()).text == kept
+    assert verify.check("W czerwcu, po wizycie w Moskwie, Szojgu poinformował o 6000 osób [1].", passages,
+                        AcceptAll()).refused
