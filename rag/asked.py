@@ -19,6 +19,8 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
     True
     >>> gives("Who met Kim Jong Un?", "Kim Dzong Un met him [1].")
     False
+    >>> gives("Jak nazywa się rosyjskie centrum szkoleniowe?", "Centrum szkoleniowe to Rosja [1].")
+    False
     >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
     ('quantity', False)
 """
@@ -29,7 +31,7 @@ import re
 from .citations import strip_markers
 from .lexical import fold, tokens
 from .support import number_spans, numbers
-from .terms import key_terms, word_keys
+from .terms import implied, key_terms, word_keys
 
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far)|"
@@ -81,10 +83,13 @@ def gives(question: str, answer: str) -> bool:
     if kind == "who":
         # a name the question does not hold; a capitalised word starting the answer counts too ("Putin claimed…")
         # (names compared by their keys: "Kim Dzong Un" restates the question's "Kim Jong Un")
+        # nor its words in lower case ("centrum": "Centrum…" starting the answer), nor the country of a
+        # nationality it names ("rosyjskie centrum": "Rosja")
         capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
-        asked = {k for w in _CAPITALISED.findall(question) if w[0].isupper() for k in word_keys(w)}
+        asked = {k for w in _CAPITALISED.findall(question) if w[0].isupper() or len(w) >= 5 for k in word_keys(w)}
+        restated = [holds for _, holds in implied(question)]
         return any(t.kind == "name" and any(not word_keys(w, evidence=True) & asked for w in t.text.split())
-                   for t in key_terms(text, initial=capitalised))
+                   and not any(holds(t.text) for holds in restated) for t in key_terms(text, initial=capitalised))
     return True
 
 

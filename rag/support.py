@@ -147,6 +147,9 @@ def containment(sentence: str, evidence: str) -> float:
     return best
 
 
+_NOT_LATIN = re.compile(r"\w*[^\W\d_a-zA-Z\u00C0-\u024F]\w*")     # a word with a letter of another script
+
+
 def adds_nothing(answer: str, question: str) -> bool:
     """True when the answer holds no word stem or number that the question does not: it restates
     the question ("Szojgu rozmawiał z Kimem [1]." for "O czym Szojgu rozmawiał z Kimem?").
@@ -155,8 +158,13 @@ def adds_nothing(answer: str, question: str) -> bool:
     True
     >>> adds_nothing("Szojgu rozmawiał z Kimem o minach [1].", "O czym Szojgu rozmawiał z Kimem?")
     False
+
+    A word in another script than Latin adds nothing either: it is the small model's garble
+    ("W rosyjskiej gazете wojskowej…").
+    >>> adds_nothing("Szojgu rozmawiał z Kimem о минах [1].", "O czym Szojgu rozmawiał z Kimem?")
+    True
     """
-    answer = strip_markers(answer)
+    answer = _NOT_LATIN.sub(" ", strip_markers(answer))
     asked = {k[:4] for k in content_keys(question)}
     return not {k[:4] for k in content_keys(answer)} - asked and numbers(answer) <= numbers(question)
 

@@ -145,6 +145,13 @@ def test_polish_answer_that_only_restates_the_question_becomes_quotes(make_pipel
                                     for c in answer.citations)
 
 
+def test_a_restated_answer_with_a_word_in_another_script_becomes_quotes_too(make_pipeline):
+    # the small model's garble ("gazете") is no word the question lacks
+    p = make_pipeline(["Rosja chce zatrudnić pracowników для Korei Północnej w Tatarstanie [1]."])
+    answer = p.ask("Jakich pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?")
+    assert not answer.refused and answer.answer.startswith("„") and "12 tys." in answer.answer
+
+
 def test_a_restated_answer_to_how_many_when_or_who_is_refused_not_replaced(make_pipeline):
     # the best sentences would offer some number; the model giving none says the articles lack it
     p = make_pipeline(["Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."])
