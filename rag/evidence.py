@@ -34,7 +34,8 @@ from .types import Passage
 
 # a sentence whose speaker or subject stands in an earlier one: "Przekazał on dziennikarzom…",
 # "- Dziękujemy… - powiedział.", "Jest to niebezpieczne… - dodał."
-_SPEECH = r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza|mówi|przekonywa|napisa|oceni|wskaza|zauważy|zapowiedzia|zapewni|ostrzeg)\w*"
+_SPEECH = (r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza|mówi|przekonywa|napisa|oceni|"
+           r"wskaza|zauważy|zapowiedzia|zapewni|ostrzeg)\w*")
 _ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$|^\s*(?:[-–—]\s|{_SPEECH}\b)",
                         re.I)
 

@@ -15,13 +15,13 @@ otherwise it is dropped. An aside after a name whose terms the passage lacks ("S
 Secretary General of the Defense Ministry, announced…") is cut, and the rest checked. A date the
 model made more precise than the passage it is checked against ("in September 2024", "on October
 1st", where the passage says only "we wrześniu", "w październiku") loses the number the passage
-lacks; the month is then checked as usual. An answer
-left with no sentence becomes a refusal. Each kept sentence's judge score goes into the answer's
-evidence score (`Checked.support`).
+lacks; the month is then checked as usual. An answer left with no sentence becomes a refusal.
+Each kept sentence's judge score goes into the answer's evidence score (`Checked.support`).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
@@ -70,7 +70,7 @@ def trim_dates(claim: str, shown: TermIndex) -> str:
 _ASIDE = re.compile(r"(?<=\w),\s+([^,;:()\[\]\"„”]{3,100}?),\s+")
 
 
-def drop_asides(claim: str, lacking) -> str:
+def drop_asides(claim: str, lacking: Callable[[str], list[str]]) -> str:
     """`claim` without the asides after a name that assert what `lacking` (text -> the terms no
     passage holds) finds: the title a model adds to a name is dropped, the claim it adorns kept.
 
