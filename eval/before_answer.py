@@ -1,0 +1,59 @@
+"""What comes before the answer, through the real pipeline with a model that answers at once (its
+tokenizer still counts the prompt budget): how long the steps before generation take (retrieve,
+premise check, evidence, prompt: the time to first token less the prompt's evaluation), and how
+much of the answerable questions' key facts the prompt's sentences show, and in how many tokens.
+Over the eval set's questions of one language; times are medians after one warm pass (memoised
+keys and sentence vectors in place, as in a running chat). Settings come as usual (RAG_* etc.):
+
+    .venv/bin/python eval/before_answer.py            # Polish questions
+    .venv/bin/python eval/before_answer.py en
+    RAG_ANTECEDENTS=0 .venv/bin/python eval/before_answer.py
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from rag.config import load_settings
+from rag.metrics import has_fact
+from rag.pipeline import Pipeline
+
+
+class AtOnce:
+    """Answers before evaluating anything; counts tokens with the real model's tokenizer."""
+    id, path, concurrent = "at-once", "", True
+
+    def __init__(self, count_tokens):
+        self.count_tokens = count_tokens
+
+    def stream(self, messages, max_tokens, stop=None):
+        yield "NO ANSWER"
+
+    def last_usage(self):
+        return 0, 0
+
+
+def main() -> None:
+    language = sys.argv[1] if len(sys.argv) > 1 else "pl"
+    items = [json.loads(line) for line in Path("eval/questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    items = [i for i in items if i["language"] == language]
+    settings = load_settings()
+    tokenizer = Pipeline(settings).generator
+    pipeline = Pipeline(settings, generator=AtOnce(tokenizer.count_tokens))
+    shown, tokens = [], []
+    for item in items:                              # warm: index, encoder, memoised keys
+        answer = pipeline.ask(item["question"])
+        if item["answerable"]:          # refused by the premise check: no prompt, nothing shown
+            text = "" if answer.missing else " ".join(p.text for p in answer.passages)
+            shown.append(sum(has_fact(text, fact) for fact in item["facts"]) / len(item["facts"]))
+            if text:
+                tokens.append(tokenizer.count_tokens(text))
+    ms = [pipeline.ask(item["question"]).timings.ttft_ms for item in items]
+    print(f"{language}: {len(ms)} questions; steps before generation: median {statistics.median(ms):.0f} ms, "
+          f"p90 {statistics.quantiles(ms, n=10)[-1]:.0f} ms")
+    print(f"{language}: {len(shown)} answerable; share of their key facts among the shown sentences: "
+          f"{statistics.mean(shown):.3f}; the shown sentences' tokens: mean {statistics.mean(tokens):.1f}")
+
+
+if __name__ == "__main__":
+    main()
