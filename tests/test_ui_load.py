@@ -268,6 +268,9 @@ def test_app_listens_on_localhost_by_default(monkeypatch):
         def index(self, **kwargs):
             return None
 
+        def warm(self):                 # launch warms the model in the background
+            return 0.0
+
     class FakeApp:
         def queue(self, *args, **kwargs):
             return self
