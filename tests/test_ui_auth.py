@@ -70,7 +70,8 @@ def test_launch_hands_the_logins_to_gradio(monkeypatch):
         def launch(self, **kwargs):
             seen.update(kwargs)
 
-    monkeypatch.setattr("rag.pipeline.Pipeline", lambda settings: types.SimpleNamespace(index=lambda **k: None))
+    monkeypatch.setattr("rag.pipeline.Pipeline", lambda settings: types.SimpleNamespace(index=lambda **k: None,
+                                                                                      warm=lambda: 0.0))
     monkeypatch.setattr("rag.doctor.require_generation", lambda settings: types.SimpleNamespace(line="ok"))
     monkeypatch.setattr(ui_app, "create_app", lambda settings, pipeline_factory=None, read_only=False: FakeApp())
     ui_app.launch(Settings(), host="0.0.0.0", auth=[("ola", "pw")])
