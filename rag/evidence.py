@@ -36,8 +36,12 @@ from .types import Passage
 # "- Dziękujemy… - powiedział.", "Jest to niebezpieczne… - dodał."
 _SPEECH = (r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza|mówi|przekonywa|napisa|oceni|"
            r"wskaza|zauważy|zapowiedzia|zapewni|ostrzeg)\w*")
-_ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$|^\s*(?:[-–—]\s|{_SPEECH}\b)",
+_ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$|^\s*(?:[-–—]\s|{_SPEECH}\b|\w+\s+(?:ten|ta|te|ci)\b)",
                         re.I)
+# a sentence that goes on about the one before it: a pronoun or demonstrative standing for what that
+# one named ("Oficjalnie mają oni…", "wiele z tych urządzeń…"), or "także/również/ponadto/dodatkowo"
+_GOES_ON = re.compile(r"\b(?:on|ona|oni|one|ono|ten|ta|te|ci|tych|tego|tej|tymi|także|również|ponadto|dodatkowo)\b",
+                      re.I)
 
 
 @functools.lru_cache(maxsize=1 << 14)        # the same sentences come back question after question
@@ -54,11 +58,13 @@ class Evidence:
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
-           budget: int, by_words: bool = True, margin: float = 0.0, antecedents: int = 0) -> Evidence:
+           budget: int, by_words: bool = True, margin: float = 0.0, antecedents: int = 0,
+           follow: bool = False) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
     translation when there is one), within `budget` tokens; the best two always, unless the best
     leads the second by `margin` (0: off): then the best alone; each chosen sentence that leaves
-    its speaker to an earlier one brings that one, up to `antecedents` back (0: off). `by_words`
+    its speaker to an earlier one brings that one, up to `antecedents` back (0: off); with `follow`,
+    the best sentence brings the next one of its passage when that one goes on about it. `by_words`
     False (an English question with no Polish words): by embedding alone."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
@@ -98,6 +104,10 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
                     if back not in chosen:
                         chosen.append(back)
                     break
+    after = chosen[0] + 1 if follow and chosen else len(flat)      # "Oficjalnie mają oni wspierać…"
+    if after < len(flat) and flat[after][0] == flat[chosen[0]][0] and not headings[after] \
+            and after not in chosen and _GOES_ON.search(texts[after]):
+        chosen.append(after)
     pruned, number = [], {}
     for i, p in enumerate(passages):
         keep = sorted(flat[j][1] for j in chosen if flat[j][0] == i)

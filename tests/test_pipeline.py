@@ -317,3 +317,29 @@ def test_a_sentence_that_leaves_its_speaker_to_an_earlier_one_brings_it(make_pip
     assert shown.startswith("Przekazał on dziennikarzom") != named
     assert ("Pieskow" in shown) == named
     assert shown.count(" … ") == int(named)       # the speaker's sentence alone, not those between
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_the_best_sentence_brings_the_next_when_that_one_goes_on_about_it(make_pipeline, follow):
+    # "…ponad 5 tysięcy żołnierzy… jednostek inżynieryjnych…" is followed by "Oficjalnie mają oni wspierać
+    # odbudowę infrastruktury…": what the units are officially for stands only in the second
+    p = make_pipeline(prompt_budget=1)
+    chunk = next(c for c in p.index().chunks if "Oficjalnie mają oni wspierać" in c.text)
+    passages = [Passage(rank=1, chunk=chunk, score=0.0, title="", date=None, text=chunk.text)]
+    found = evidence.select(passages, ["Ilu żołnierzy jednostek inżynieryjnych przemieściło się do Rosji według "
+                                       "zamkniętego posiedzenia Zgromadzenia Narodowego?"], p.index(),
+                            p.embedder, p.generator.count_tokens, 1, margin=1e-9, follow=follow)
+    shown = found.passages[0].text
+    assert shown.startswith("Według informacji przedstawionych podczas zamkniętego posiedzenia")
+    assert ("Oficjalnie mają oni wspierać" in shown) == follow
+    assert found.best[0][1] < found.best[-1][1] if follow else len(found.best) == 1    # the best first, then its next
+
+
+def test_a_sentence_that_names_its_subject_by_a_demonstrative_brings_the_one_that_names_it(make_pipeline):
+    # "Firma ta jest odpowiedzialna za … rekrutację" leaves the firm's name, Jihyang, to the sentence before
+    p = make_pipeline(prompt_budget=1)
+    chunk = next(c for c in p.index().chunks if "Firma ta jest odpowiedzialna" in c.text)
+    passages = [Passage(rank=1, chunk=chunk, score=0.0, title="", date=None, text=chunk.text)]
+    found = evidence.select(passages, ["Która firma odpowiada za poszukiwanie i rekrutację koreańskich pracowników?"],
+                            p.index(), p.embedder, p.generator.count_tokens, 1, margin=1e-9, antecedents=3)
+    assert "Jihyang" in found.passages[0].text and "Firma ta jest odpowiedzialna" in found.passages[0].text
