@@ -23,6 +23,10 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
     False
     >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
     ('quantity', False)
+    >>> asks("Jaki zasięg w kilometrach mają drony?"), asks("What monthly salary do the soldiers receive?")
+    ('quantity', 'quantity')
+    >>> gives("What is the range of the drones in kilometres?", "The drones are long-range [1].")
+    False
 """
 from __future__ import annotations
 
@@ -34,10 +38,15 @@ from .support import number_spans, numbers
 from .terms import implied, key_terms, word_keys
 
 _ASKS = [
-    ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far)|"
-                            r"jak(a|ą|i|ie|iej|im) (kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|procent|"
-                            r"odset|cen|obszar)\w*|what (amount|number|sum|percentage|share|"
-                            r"proportion|area|distance|price|value|size)\b)", re.I)),
+    ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far|heavy)|"
+                            r"jak(a|ą|i|ie|iej|im) (jest )?(kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|procent|"
+                            r"odset|cen|obszar|zasi[eę]g|koszt|mas|wag[aię]|wynagrodzeni|p[lł]ac|pensj|[zż]o[lł]d|"
+                            r"stawk|pr[eę]dko[sś])\w*|what (is the )?((hourly|daily|weekly|monthly|annual|yearly|average|"
+                            r"total) )?(amount|number|sum|percentage|share|proportion|area|distance|price|value|size|"
+                            r"range|cost|weight|mass|salary|wage|pay|rate|speed)\b)"
+                            # a unit asked for: "Jaki zasięg w kilometrach…", "… in dollars?"
+                            r"|\b(w|in) (kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|"
+                            r"procent\w*|percent|kilogram\w*|kilograms?|kg)\b", re.I)),
     ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
                         r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
     ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"

@@ -1,7 +1,8 @@
 """Judge whether a passage supports a sentence: the role behind citation checking and ALCE scoring.
 
 `SimilarityJudge` is the offline default; it needs no model beyond the multilingual embedder:
-  - every number in the sentence must occur in the evidence ("12 tys." == "12 000" == "12,000");
+  - every number in the sentence must occur in the evidence ("12 tys." == "12 000" == "12,000"), and an
+    amount it gives by size alone ("several thousand") needs one of that size there;
   - the sentence's embedding must be close to the evidence's or to one of its sentences
     (the encoder is multilingual, so an English sentence can be checked against Polish text).
 Its threshold is calibrated on eval/judge_calibration.jsonl (`rag eval --calibrate`; README).
@@ -34,6 +35,13 @@ NUMBER_WORDS = {"dw": 2, "trz": 3, "czter": 4, "pi": 5, "sze": 6, "siedem": 7, "
 THOUSANDS_IN_WORDS = (r"(?:dwa|dwie|dwóch|trzy|trzech|cztery|czterech|pięć|pięciu|sześć|sześciu|siedem|siedmiu|osiem|"
                       r"ośmiu|dziewięć|dziewięciu|dziesięć|dziesięciu) tysi[ąęe]\w*")
 _IN_WORDS = re.compile(rf"\b{THOUSANDS_IN_WORDS}", re.I)
+# one thousand, written as a word: "około tysiąca inżynierów", "a thousand engineers"
+_A_THOUSAND = re.compile(r"(?<!\d )(?<!\d)\b(?:tysi[aą]c(?:a|em|u)?|(?:a|one) thousand)\b(?![ \u00a0]\d)", re.I)
+# amounts said by their size alone: "several thousand", "setki systemów", "millions"
+_MAGNITUDE = {100: re.compile(r"\b(?:hundreds?|set(?:ki|ek|kami|kach)|kilk(?:a|u)set)\b", re.I),
+              1000: re.compile(r"\b(?:thousands?|tysi[aąęe]\w*|tys\.?)(?!\w)", re.I),
+              10**6: re.compile(r"\b(?:millions?|milion\w*|mln)\b", re.I),
+              10**9: re.compile(r"\b(?:billions?|miliard\w*|mld)\b", re.I)}
 
 
 class Judge(Protocol):
@@ -76,6 +84,8 @@ def number_spans(text: str) -> list[tuple[float, int, int]]:
         stem = fold(m.group(0).split()[0])
         found.append((next(n for prefix, n in NUMBER_WORDS.items() if stem.startswith(prefix)) * 1000.0,
                       m.start(), m.end()))
+    for m in _A_THOUSAND.finditer(text):
+        found.append((1000.0, m.start(), m.end()))
     for m in _NUM.finditer(text):
         raw = m.group(0).lower()
         mult = _scale(raw)
@@ -88,6 +98,30 @@ def number_spans(text: str) -> list[tuple[float, int, int]]:
     return found
 
 
+def magnitudes(text: str) -> set[int]:
+    """The sizes of the amounts `text` gives, in words or in figures: "several thousand" and
+    "14 tys." both give 1000.
+
+    >>> sorted(magnitudes("kilka tysięcy żołnierzy i setki systemów")), magnitudes("14 000 osób, 12 godzin")
+    ([100, 1000], {1000})
+    """
+    found = {size for size, pattern in _MAGNITUDE.items() if pattern.search(text)}
+    sizes = sorted(_MAGNITUDE)
+    return found | {size for value in numbers(text) for size, below in zip(sizes, [*sizes[1:], 10**12])
+                    if size <= value < below and not (1900 <= value <= 2100 and value.is_integer())}
+
+
+def said_in_words(text: str) -> set[int]:
+    """The sizes of the amounts `text` says by size alone ("several thousand", "setki"), not
+    those it gives as numbers ("5 thousand", "trzech tysięcy", "tysiąca").
+
+    >>> said_in_words("several thousand troops"), said_in_words("5 thousand troops, about a thousand engineers")
+    ({1000}, set())
+    """
+    rest = _A_THOUSAND.sub(" ", _IN_WORDS.sub(" ", _NUM.sub(" ", text)))
+    return {size for size, pattern in _MAGNITUDE.items() if pattern.search(rest)}
+
+
 class SimilarityJudge:
     id = "similarity"
 
@@ -97,6 +131,9 @@ class SimilarityJudge:
     def score(self, sentence: str, evidence: str, question: str = "") -> float:
         claimed = numbers(sentence)
         if claimed and not claimed <= numbers(evidence):
+            return 0.0
+        vague = said_in_words(sentence)          # "several thousand mine detectors" from a sentence with no amount
+        if vague and not vague <= magnitudes(evidence):
             return 0.0
         pieces = [evidence[s:e] for s, e in sentence_spans(evidence)]
         # whole evidence plus each of its sentences: a claim may restate one sentence or sum up several

@@ -43,6 +43,19 @@ def test_similarity_judge_needs_every_number():
     assert not judge.supports("Rosja zatrudni 13 tys. pracowników", PASSAGE)
 
 
+def test_an_amount_given_by_size_alone_needs_one_of_that_size():
+    judge = SimilarityJudge(WordOverlapEmbedder(), threshold=0.1)
+    detectors = "Na nagraniu widać, że przekazywane są im różnego rodzaju urządzenia do wykrywania min."
+    assert not judge.supports("Przekazywane są im tysiące urządzeń do wykrywania min", detectors)   # no amount there
+    assert judge.supports("Rosja zatrudni tysiące pracowników w Tatarstanie", PASSAGE)           # 12 tys. is thousands
+    assert not judge.supports("Rosja zatrudni miliony pracowników w Tatarstanie", PASSAGE)
+
+
+def test_one_thousand_in_words_is_a_number():
+    assert numbers("około tysiąca inżynierów") == numbers("about 1,000 engineers") == {1000.0}
+    assert numbers("tysiące inżynierów") == set()                   # thousands: a size, not a number
+
+
 def test_nli_judge_reads_the_entailment_probability(monkeypatch):
     """The hub NLI path, on a stand-in CrossEncoder (no model can be downloaded here)."""
     import sys
