@@ -156,23 +156,16 @@ def _translit(word: str) -> str:
     return word
 
 
-# English months and weekdays are capitalised but are no names: the answer check matches them to the
-# Polish ones ("in November" ~ "w listopadzie", `rag/terms.py`)
-_CALENDAR_EN = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-
-
 def names(text: str) -> set[str]:
     """Capitalised words that are not the first word, as 4-letter transliterated keys.
-    Acronyms (KRLD, HUR, NIS) are left out: they are often expanded or swapped for a synonym;
-    so are English months and weekdays.
+    Acronyms (KRLD, HUR, NIS) are left out: they are often expanded or swapped for a synonym.
 
-    >>> sorted(names("Then Budanov met Shoigu in Pyongyang in November"))
+    >>> sorted(names("Then Budanov met Shoigu in Pyongyang"))
     ['buda', 'pjon', 'szoj']
     """
     words = _WORD.findall(text)
     return {_translit(w)[:4] for i, w in enumerate(words)
-            if i > 0 and len(w) > 2 and w[0].isupper() and not w.isupper() and w.lower() not in _CALENDAR_EN}
+            if i > 0 and len(w) > 2 and w[0].isupper() and not w.isupper()}
 
 
 def content_keys(text: str) -> set[str]:

@@ -37,13 +37,6 @@ def test_gate_lets_the_questions_own_names_count():
     assert judge.score(claim, PASSAGE, question) > 0.0
 
 
-def test_gate_leaves_english_months_to_the_month_check():
-    judge = GateJudge(WordOverlapEmbedder())
-    pact = "Oba kraje zawarły w listopadzie ubiegłego roku pakt o partnerstwie, który zawiera klauzulę o wzajemnej obronie."
-    # "November" is no name the Polish passage lacks: the answer check matches it to "listopadzie"
-    assert judge.score("Both countries concluded the pakt o partnerstwie in November", pact) > 0.0
-
-
 def test_similarity_judge_needs_every_number():
     judge = SimilarityJudge(WordOverlapEmbedder(), threshold=0.1)
     assert judge.supports("Rosja zatrudni 12 tys. pracowników", PASSAGE)
