@@ -11,7 +11,9 @@ and some 60 prompt tokens. A chosen sentence whose speaker or subject stands in 
 ("Przekazał on dziennikarzom…", "- Nigdy nie zapomnimy tej pomocy.", "… - dodał.") brings the
 nearest earlier sentence of its passage that names someone and is not itself such a sentence
 ("Podobną narrację przyjął rzecznik Kremla Dmitrij Pieskow."), up to `antecedents` back: without
-it "who said…?" cannot be answered. Titles and subheadings are left out. For an
+it "who said…?" cannot be answered. With `follow`, the best sentence brings the next one of its
+passage when that one goes on about it ("…ponad 5 tysięcy żołnierzy… jednostek inżynieryjnych"
+then "Oficjalnie mają oni wspierać odbudowę infrastruktury…"). Titles and subheadings are left out. For an
 English question the words are its Polish words (by dictionary, `rag/lexicon.py`, or the model's
 translation), and only words the articles contain count; with no Polish words at all
 (`query_lexicon` and `translate_query` both off) its sentences are scored by embedding alone, since
@@ -33,11 +35,11 @@ from .terms import name_words
 from .types import Passage
 
 # a sentence whose speaker or subject stands in an earlier one: "Przekazał on dziennikarzom…",
-# "- Dziękujemy… - powiedział.", "Jest to niebezpieczne… - dodał."
+# "- Dziękujemy… - powiedział.", "Jest to niebezpieczne… - dodał.", "Firma ta jest odpowiedzialna…"
 _SPEECH = (r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza|mówi|przekonywa|napisa|oceni|"
            r"wskaza|zauważy|zapowiedzia|zapewni|ostrzeg)\w*")
-_ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$|^\s*(?:[-–—]\s|{_SPEECH}\b|\w+\s+(?:ten|ta|te|ci)\b)",
-                        re.I)
+_ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$"
+                        rf"|^\s*(?:[-–—]\s|{_SPEECH}\b|\w+\s+(?:ten|ta|te|ci)\b)", re.I)
 # a sentence that goes on about the one before it: a pronoun or demonstrative standing for what that
 # one named ("Oficjalnie mają oni…", "wiele z tych urządzeń…"), or "także/również/ponadto/dodatkowo"
 _GOES_ON = re.compile(r"\b(?:on|ona|oni|one|ono|ten|ta|te|ci|tych|tego|tej|tymi|także|również|ponadto|dodatkowo)\b",
