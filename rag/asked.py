@@ -31,6 +31,7 @@ wymienią delegacje [1]."): the pipeline refuses it. Other questions are not che
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .citations import strip_markers
 from .lexical import fold, tokens
@@ -102,6 +103,15 @@ def gives(question: str, answer: str) -> bool:
     return True
 
 
+# a quantity asked by its measure or unit, answered by a number with a unit: "What monthly salary…?" is not
+# answered by the "14 tys. żołnierzy" of the cited sentence
+_MEASURE = re.compile(r"\b(zasi[eę]g|koszt|mas[aęy]|wag[aęi]|wynagrodzeni\w*|p[lł]ac\w*|pensj\w*|[zż]o[lł]d\w*|"
+                      r"stawk\w*|pr[eę]dko[sś]\w*|cen[aęy]|range|cost|weight|mass|salary|wages?|pay|rate|speed|price)\b"
+                      r"|\b(w|in) (kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|"
+                      r"kilogram\w*|kilograms?|kg)\b", re.I)
+_UNIT = re.compile(r"[\s\u00a0]*(\$|€|z[lł]\b|z[lł]ot\w*|dolar\w*|dollars?|USD|euro|EUR|rubl\w*|rubles?|roubles?|"
+                   r"juan\w*|yuan|won\w*|jen\w*|yen|km\b|kilometr\w*|kilomet(er|re)s?|metr\w*|met(er|re)s?|kg\b|"
+                   r"kilogram\w*|ton\w*|%|procent\w*|percent)", re.I)
 # words of a how-many question that say how many, not of what
 _QUANTITY_WORDS = {"ilu", "ilos", "many", "much", "larg", "big", "far", "amou", "numb", "jaka", "jaki", "licz", "kwot",
                    "tota", "lacz", "okol"}
@@ -125,22 +135,37 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
     True
     >>> counts_asked("How many workers will Russia hire?", "12,000 [1].", [quote], "pracownik zatrudnić Rosja")
     True
+
+    A salary, cost, range or weight is a number with its unit there:
+    >>> counts_asked("What monthly salary do the soldiers get?", "14,000 yuan [1].", ["Wysłała 14 tys. żołnierzy."])
+    False
+    >>> counts_asked("Jaką stawkę oferuje Rosja?", "2,5 dolara [1].", ["Oferują około 2,5 dolara za godzinę."], "")
+    True
     """
-    if asks(question) != "quantity" or _HOW_LONG.search(question) or words is None:
+    if asks(question) != "quantity" or _HOW_LONG.search(question):
+        return True
+    given = {v for v in numbers(strip_markers(answer)) - numbers(question)
+             if not (1900 <= v <= 2100 and v.is_integer())}          # years say when, not how many
+    if _MEASURE.search(question):         # a salary, range or weight is a number with its unit
+        return _judged(given, quotes, lambda after: bool(_UNIT.match(after)))
+    if words is None:
         return True
     text = f"{question} {words}"
     named = set(tokens(" ".join(w for w in _CAPITALISED.findall(text)[1:] if w[0].isupper()), 4))
     asked = {t for t in tokens(text, 4) if t not in _QUANTITY_WORDS and t not in named and not t.isdigit()}
-    given = {v for v in numbers(strip_markers(answer)) - numbers(question)
-             if not (1900 <= v <= 2100 and v.is_integer())}          # years say when, not how many
-    if not asked or not given:
+    if not asked:
         return True
+    return _judged(given, quotes, lambda after: bool(asked & set(tokens(" ".join(after.split()[:_AFTER]), 4))))
+
+
+def _judged(given: set[float], quotes: list[str], counts: Callable[[str], bool]) -> bool:
+    """True unless some number of `given` stands in `quotes` and none of its places there passes
+    `counts` (the text after the number); numbers no quote holds are not judged."""
     judged = False
     for quote in quotes:
-        for value, start, end in number_spans(quote):
-            if value not in given:
-                continue
-            judged = True
-            if asked & set(tokens(" ".join(quote[end:].split()[:_AFTER]), 4)):
-                return True
+        for value, _, end in number_spans(quote):
+            if value in given:
+                judged = True
+                if counts(quote[end:]):
+                    return True
     return not judged
