@@ -28,7 +28,8 @@ def configuration_name(s: Settings) -> str:
         ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
         (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "") + \
         (f"-rp{s.repeat_penalty:g}" if s.repeat_penalty != Settings.repeat_penalty else "") + \
-        (f"-m{s.second_margin:g}" if s.second_margin else "") + (f"-a{s.antecedents}" if s.antecedents else "") + ("-f" if s.follow else "") + \
+        (f"-m{s.second_margin:g}" if s.second_margin else "") + (f"-a{s.antecedents}" if s.antecedents else "") + \
+        ("-f" if s.follow else "") + \
         ("-g" if s.min_similarity < 0 else f"-s{s.min_similarity:g}" if s.min_similarity > 0 else "")
     bridge = f"-w{s.bridge_words}s{s.bridge_similarity:g}" if s.bridge_words else ""
     return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
