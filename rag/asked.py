@@ -38,6 +38,8 @@ from .lexical import fold, tokens
 from .support import number_spans, numbers
 from .terms import implied, key_terms, word_keys
 
+# units an amount may be asked in: "w kilometrach", "in dollars"
+_UNITS_ASKED = r"kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|kilogram\w*|kilograms?|kg"
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far|heavy)|"
                             r"jak(a|ą|i|ie|iej|im) (jest )?(kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|procent|"
@@ -46,8 +48,7 @@ _ASKS = [
                             r"total) )?(amount|number|sum|percentage|share|proportion|area|distance|price|value|size|"
                             r"range|cost|weight|mass|salary|wage|pay|rate|speed)\b)"
                             # a unit asked for: "Jaki zasięg w kilometrach…", "… in dollars?"
-                            r"|\b(w|in) (kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|"
-                            r"procent\w*|percent|kilogram\w*|kilograms?|kg)\b", re.I)),
+                            rf"|\b(w|in) ({_UNITS_ASKED}|procent\w*|percent)\b", re.I)),
     ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
                         r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
     ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
@@ -107,8 +108,7 @@ def gives(question: str, answer: str) -> bool:
 # answered by the "14 tys. żołnierzy" of the cited sentence
 _MEASURE = re.compile(r"\b(zasi[eę]g|koszt|mas[aęy]|wag[aęi]|wynagrodzeni\w*|p[lł]ac\w*|pensj\w*|[zż]o[lł]d\w*|"
                       r"stawk\w*|pr[eę]dko[sś]\w*|cen[aęy]|range|cost|weight|mass|salary|wages?|pay|rate|speed|price)\b"
-                      r"|\b(w|in) (kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|"
-                      r"kilogram\w*|kilograms?|kg)\b", re.I)
+                      rf"|\b(w|in) ({_UNITS_ASKED})\b", re.I)
 _UNIT = re.compile(r"[\s\u00a0]*(\$|€|z[lł]\b|z[lł]ot\w*|dolar\w*|dollars?|USD|euro|EUR|rubl\w*|rubles?|roubles?|"
                    r"juan\w*|yuan|won\w*|jen\w*|yen|km\b|kilometr\w*|kilomet(er|re)s?|metr\w*|met(er|re)s?|kg\b|"
                    r"kilogram\w*|ton\w*|%|procent\w*|percent)", re.I)
