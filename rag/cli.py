@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics (no answers generated)")
     p.add_argument("--calibrate", action="store_true", help="only report the judge's agreement with eval/judge_calibration.jsonl")
     p.add_argument("--language", choices=["pl", "en"], help="only the items in this language")
+    p.add_argument("--reuse-generations", action="store_true",
+                   help="answer a prompt seen in an earlier run from its record (fast; times are not measured)")
     p.add_argument("--from-feedback", nargs="?", const="", metavar="FILE",
                    help="only: turn the chat's thumbs-down answers (default: feedback.jsonl beside the index) "
                         "into draft eval items in --out/drafts-from-feedback.jsonl, for an evaluator to complete")

@@ -1,7 +1,10 @@
 """`rag eval`: run eval/questions.jsonl through the pipeline and score retrieval, answers and citations.
 
 Generations are cached in eval/results/cache/<configuration>.jsonl by (question, configuration),
-so re-scoring with another judge never regenerates. Results go to eval/results/<configuration>.json
+so re-scoring with another judge never regenerates. Every model call is also recorded by its prompt
+(eval/results/cache/generations.jsonl); `--reuse-generations` answers a prompt seen before from that
+record, so a change to the steps after generation, or to the prompts of a few questions, is measured
+in a minute instead of a full run (its times are then not measured). Results go to eval/results/<configuration>.json
 with a markdown report and a PNG plot; `--compare A B` prints two saved configurations side by side.
 """
 from __future__ import annotations
@@ -121,6 +124,64 @@ def generate(pipeline, items: list[dict], cache_path: Path, config: str, progres
                 fh.flush()
             out.append(cache[key])
     return out
+
+
+class Recording:
+    """The pipeline's generator, with every completed call recorded by (model, settings, prompt);
+    with `reuse`, a recorded prompt gets its recorded text and token counts at once. Greedy decoding
+    (temperature 0) writes the same text for the same prompt, but for a rare near tie that llama.cpp's
+    cached prefix can tip; only at temperature 0 is anything reused. A final figure comes from a run
+    without reuse."""
+
+    def __init__(self, inner, path: Path, salt: str, reuse: bool = False):
+        self.inner, self.file, self.salt = inner, path, salt
+        self.reuse, self.reused, self.generated = reuse, 0, 0
+        self._usage = (0, 0)
+        self.record: dict[str, dict] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                    self.record[row["key"]] = row
+                except (json.JSONDecodeError, KeyError):
+                    continue          # a line cut by an interrupted run
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def __getattr__(self, name):                  # id, path, concurrent, count_tokens, load_note
+        return getattr(self.inner, name)
+
+    def last_usage(self) -> tuple[int, int]:
+        return self._usage
+
+    def stream(self, messages, max_tokens, stop=None):
+        key = hashlib.sha256(json.dumps([self.salt, messages, max_tokens, stop or []], ensure_ascii=False)
+                             .encode()).hexdigest()
+        if self.reuse and key in self.record:
+            row = self.record[key]
+            self.reused += 1
+            self._usage = tuple(row["usage"])
+            if row["text"]:
+                yield row["text"]
+            return
+        out = []
+        for delta in self.inner.stream(messages, max_tokens, stop):
+            out.append(delta)
+            yield delta
+        self._usage = self.inner.last_usage()        # reached only when the whole answer was read
+        self.generated += 1
+        row = {"key": key, "text": "".join(out), "usage": list(self._usage)}
+        self.record[key] = row
+        with open(self.file, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def recording(pipeline, settings: Settings, path: Path, reuse: bool) -> Recording:
+    """Wrap `pipeline`'s generator in a `Recording` (reuse only where decoding is greedy)."""
+    generator = pipeline.generator
+    salt = json.dumps([generator.id, str(generator.path), str(settings.llm_sha256), settings.n_ctx, settings.temperature,
+                       settings.repeat_penalty])
+    pipeline._generator = Recording(generator, path, salt, reuse and settings.temperature == 0)
+    return pipeline._generator
 
 
 KINDS = ("answerable", "out-of-scope", "near-topic", "false-premise")
@@ -247,8 +308,11 @@ def _fmt(v) -> str:
 def report_markdown(name: str, result: dict, plot: str | None) -> str:
     keys = [k for k in result["overall"] if k not in ("items",)]
     lines = [f"# Benchmark: {name}", "", f"Items: {result['overall']['items']} "
-             f"(judge: {result['judge']}, calibration agreement {_fmt(result['calibration'].get('agreement'))})", "",
-             "| metric | all | pl | en |", "|---|---|---|---|"]
+             f"(judge: {result['judge']}, calibration agreement {_fmt(result['calibration'].get('agreement'))})", ""]
+    if result.get("generations_reused"):
+        lines += [f"{result['generations_reused']} model calls were answered from the record of earlier runs "
+                  "(`--reuse-generations`): the times below are not measured.", ""]
+    lines += ["| metric | all | pl | en |", "|---|---|---|---|"]
     for k in keys:
         lines.append(f"| {k} | {_fmt(result['overall'][k])} | {_fmt(result['pl'].get(k))} | {_fmt(result['en'].get(k))} |")
     kinds = result.get("by_kind", {})
@@ -358,14 +422,17 @@ def main(args, settings: Settings) -> int:
         return 0
     index = pipeline.index(notify=lambda m: print(m, file=sys.stderr))
     fingerprint = pipeline_fingerprint(settings.seeds_dir)
+    recorder = recording(pipeline, settings, out_dir / "cache" / "generations.jsonl",
+                         getattr(args, "reuse_generations", False))
     answers = generate(pipeline, items, out_dir / "cache" / f"{name}.jsonl", f"{name}\0{fingerprint}")
     articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
     chunks = {c.id: (c.article_id, c.start, c.end) for c in index.chunks}
     result = score(items, answers, articles, chunks, judge)
     result.update({"configuration": name, "pipeline_fingerprint": fingerprint, "judge": judge.id, "calibration": cal,
                    "settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"},
-                   "limit": args.limit})
-    suffix = (f"-{args.language}" if getattr(args, "language", None) else "") + (f"-limit{args.limit}" if args.limit else "")
+                   "limit": args.limit, "generations_reused": recorder.reused})
+    suffix = (f"-{args.language}" if getattr(args, "language", None) else "") + (f"-limit{args.limit}" if args.limit else "") \
+        + ("-reused" if recorder.reuse else "")          # never in place of a measured run's files
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{name}{suffix}.json"
     json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

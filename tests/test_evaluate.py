@@ -118,3 +118,25 @@ def test_evidence_in_prompt_counts_the_shown_sentences_not_the_chunk(make_pipeli
 
     assert in_prompt(gold["quote"]) == (1.0, 1.0)
     assert in_prompt(other) == (0.0, 0.0)          # the chunk holds the span, the prompt did not show it
+
+
+
+def test_recorded_generations_are_reused_only_when_asked(make_pipeline, tmp_path):
+    p = make_pipeline(reply_fn=lambda m: "Szojgu odwiedził Pjongjang [1].")
+    fake = p.generator
+    items = _items(3)
+    record = tmp_path / "generations.jsonl"
+    recorder = evaluate.recording(p, p.settings, record, reuse=False)
+    first = evaluate.generate(p, items, tmp_path / "a.jsonl", "a", progress=False)
+    calls = len(fake.prompts)
+    assert calls and recorder.generated == calls and recorder.reused == 0
+    p._generator = fake
+    again = evaluate.recording(p, p.settings, record, reuse=True)
+    answers = evaluate.generate(p, items, tmp_path / "b.jsonl", "b", progress=False)
+    assert len(fake.prompts) == calls and again.reused == calls           # nothing generated again
+    assert [a["answer"] for a in answers] == [a["answer"] for a in first]
+    assert [a["usage"] for a in answers] == [a["usage"] for a in first]
+    p._generator = fake
+    evaluate.recording(p, p.settings, record, reuse=False)
+    evaluate.generate(p, items, tmp_path / "c.jsonl", "c", progress=False)
+    assert len(fake.prompts) == 2 * calls                                 # without reuse every call is made
