@@ -36,7 +36,8 @@ def parse_markers(answer: str) -> list[tuple[str, list[int]]]:
 
 
 def strip_markers(text: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
+    """`text` without its markers, and without the space before each ("Ryder [1] dowodzący")."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]*" + MARKER.pattern, "", text)).strip()
 
 
 def drop_invalid_markers(answer: str, n_passages: int) -> str:
