@@ -12,7 +12,9 @@ Each answer sentence is kept only if
      own knowledge and citations to the wrong passage).
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
 otherwise it is dropped. An aside after a name whose terms the passage lacks ("Szojgu, the
-Secretary General of the Defense Ministry, announced…") is cut, and the rest checked. A date the
+Secretary General of the Defense Ministry, announced…") is cut, and the rest checked; so are words
+after the sentence's last marker whose terms the passage lacks ("…„heroiczną pomoc” [1] from the
+Korean People's Army."): the marker closes what the model cited. A date the
 model made more precise than the passage it is checked against ("in September 2024", "on October
 1st", where the passage says only "we wrześniu", "w październiku") loses the number the passage
 lacks; the month is then checked as usual. An answer left with no sentence becomes a refusal.
@@ -24,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .citations import answer_sentences, cite, make_citation, marker_numbers, strip_markers
+from .citations import MARKER, answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .lexical import fold
 from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words
 from .types import Citation, Passage
@@ -85,6 +87,22 @@ def drop_asides(claim: str, lacking: Callable[[str], list[str]]) -> str:
     return claim
 
 
+def uncited_tail(sentence: str) -> str:
+    """The words after the last marker of an answer sentence, '' when a marker ends it: the marker
+    closes what the model cited ("…„heroiczną pomoc” [1] from the Korean People's Army.").
+
+    >>> uncited_tail("Moscow is grateful for the help [1] from the Korean People's Army.")
+    "from the Korean People's Army"
+    >>> uncited_tail("Moscow is grateful [1]."), uncited_tail("No marker here.")
+    ('', '')
+    """
+    last = None
+    for last in MARKER.finditer(sentence):
+        pass
+    tail = sentence[last.end():].strip(" .!?") if last else ""
+    return tail if re.search(r"[^\W\d_]", tail) else ""
+
+
 @dataclass
 class Checked:
     text: str                                 # kept sentences with their (possibly moved) markers
@@ -123,8 +141,12 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
             terms = key_terms(text, initial=known)
             return missing([t for t in terms if not exempt(t, shown[n - 1])], shown[n - 1])
 
+        tail = uncited_tail(sentence)
+        head = strip_markers(sentence[:sentence.rindex(tail)]).rstrip(",;: ") + "." if tail else claim
+
         def claim_for(n: int) -> str:         # the claim as passage n can state it: dates no more precise,
-            return drop_asides(trim_dates(claim, shown[n - 1]), lambda text: lacking(text, n))   # no added title
+            base = head if tail and lacking(tail, n) else claim       # nothing added after its marker,
+            return drop_asides(trim_dates(base, shown[n - 1]), lambda text: lacking(text, n))   # no added title
 
         def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold
             return lacking(claim_for(n), n)

@@ -256,3 +256,15 @@ def test_a_title_the_passage_lacks_is_cut_from_the_name_it_adorns_and_the_claim_
     assert verify.check(kept, passages, AcceptAll()).text == kept
     assert verify.check("W czerwcu, po wizycie w Moskwie, Szojgu poinformował o 6000 osób [1].", passages,
                         AcceptAll()).refused
+
+
+def test_words_after_the_last_marker_that_the_passage_lacks_are_cut_and_the_cited_claim_kept():
+    # the model closed its cited claim with [1], then added a name of its own
+    p = _passage('Rzecznik Kremla Dmitrij Pieskow przekazał, że Moskwa jest wdzięczna za "bezinteresowną, '
+                 'heroiczną pomoc" żołnierzy z Korei Północnej.')
+    checked = verify.check('Peskov said Moscow is grateful for the "heroiczną pomoc" [1] from the Korean People\'s Army.',
+                           [p], AcceptAll(), "What did Dmitry Peskov say Moscow is grateful for?")
+    assert not checked.refused and checked.text == 'Peskov said Moscow is grateful for the "heroiczną pomoc" [1].'
+    # words after the marker that the passage holds stay
+    checked = verify.check("Moscow is grateful [1] for the help of soldiers from North Korea.", [p], AcceptAll())
+    assert checked.text == "Moscow is grateful for the help of soldiers from North Korea [1]."
