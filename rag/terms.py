@@ -4,7 +4,8 @@ The premise check (does the question's every name, number and month occur in the
 the answer check (does each answer sentence's every name, number and month occur in the sentence
 it cites?) both ask whether the terms of one text occur in another. Keys make the forms meet:
   - a name is a run of capitalised words that does not start the sentence; each word's key is its
-    first 4 letters, folded and transliterated ("Szojgu"/"Szojgua"/"Shoigu" -> "szoj"), and a few
+    first letters (4 for most; up to 6 for long words), folded and transliterated
+    ("Szojgu"/"Szojgua"/"Shoigu" -> "szoj"), and a few
     English words whose Polish form differs are mapped ("Russia" -> "rosj", "Finland" -> "finl"), as
     are the words the dictionary translates (`rag/lexicon.py`: "People's Army" -> "lud", "armi");
     a name occurs when each of its words does ("Kim Jong Un" occurs where "Kim Dzong Unem" does,
@@ -85,19 +86,29 @@ _COMPOUNDS = {"polnocnokorea": ("poln", "kore"), "poludniowokorea": ("polu", "ko
               "south-korea": ("polu", "kore")}
 
 
+# the 4-letter keys that words of other forms are mapped to (above): a long word starting with one meets them
+_CONCEPTS = frozenset(k for table in (_ABBREVIATIONS, _COMPOUNDS, _EN_TO_PL) for keys in table.values() for k in keys)
+
+
 @functools.lru_cache(maxsize=1 << 16)      # the articles' words recur in every question's check
 def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
-    """The keys a word can be found by: its transliterated prefix (4 letters; 3 for words of up to
-    5 letters, so "Kimem" meets "Kim" and "Seulu" meets "Seul"), an abbreviation's expansion, and for
-    English words with a different Polish form, the Polish prefixes. In evidence every word gives
-    both its 3- and 4-letter prefixes.
+    """The keys a word can be found by: its transliterated prefix (3 letters for words of up to 5
+    letters, so "Kimem" meets "Kim" and "Seulu" meets "Seul"; 4 for words of 6 or 7; for longer
+    words all but their last 3 letters, at most 6, so that "Vladivostok" does not meet "Władimir",
+    nor "Zaporizhzhia" "zapowiedział", while "Ałabudze" meets "Ałabuga"), an abbreviation's
+    expansion, and for English words with a different Polish form, the Polish prefixes. In evidence
+    every word gives its prefixes of 3 to 6 letters.
 
     >>> sorted(word_keys("Kimem")), sorted(word_keys("Kim", evidence=True)), sorted(word_keys("Army"))
     (['kim'], ['kim'], ['arm', 'wojs'])
+    >>> sorted(word_keys("Vladivostok")), sorted(word_keys("Ałabudze")), sorted(word_keys("Władimira", evidence=True))
+    (['wladiw', 'wladjw'], ['alabu'], ['wla', 'wlad', 'wladi', 'wladim'])
     """
     word = re.sub(r"['’]s$", "", word)
     folded, translit = fold(word), _translit(word)
-    keys = {translit[:3], translit[:4]} if evidence else {translit[:4] if len(word) >= 6 else translit[:3]}
+    keys = {translit[:n] for n in (3, 4, 5, 6)} if evidence else {translit[:_key_length(len(word))]}
+    if not evidence and translit[:4] in _CONCEPTS:      # "Północna" meets the "poln" that "KRLD" stands for
+        keys.add(translit[:4])
     keys.update(_ABBREVIATIONS.get(folded, ()))
     for compound, parts in _COMPOUNDS.items():
         if folded.startswith(compound):
@@ -105,11 +116,15 @@ def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
     if evidence:
         keys.update([k[:3] for k in keys])
     else:                                  # an English word of a name, met by its Polish words: "People's" -> "lud"
-        keys.update(_translit(t)[:4] if len(t) >= 6 else _translit(t)[:3] for t in translations(word))
+        keys.update(_translit(t)[:_key_length(len(t))] for t in translations(word))
     for english, polish in _EN_TO_PL.items():
         if folded.startswith(english):
             keys.update(polish)
     return frozenset(keys)
+
+
+def _key_length(letters: int) -> int:
+    return 3 if letters < 6 else 4 if letters < 8 else min(6, letters - 3)
 
 
 def name_words(text: str) -> set[str]:

@@ -268,3 +268,11 @@ def test_words_after_the_last_marker_that_the_passage_lacks_are_cut_and_the_cite
     # words after the marker that the passage holds stay
     checked = verify.check("Moscow is grateful [1] for the help of soldiers from North Korea.", [p], AcceptAll())
     assert checked.text == "Moscow is grateful for the help of soldiers from North Korea [1]."
+
+
+def test_a_long_name_must_meet_more_than_its_first_four_letters():
+    index = TermIndex("Władimir Putin i Kim Dzong Un rozmawiali w Ałabudze. Szojgu zapowiedział dostawy.")
+    assert missing(key_terms("What did Putin and Kim agree on in Vladivostok?"), index) == ["Vladivostok"]
+    assert missing(key_terms("Why did Shoigu visit Zaporizhzhia?"), index) == ["Zaporizhzhia"]
+    assert missing(key_terms("Co produkuje się w Ałabudze, którą odwiedził Władimir Putin?"), index) == []
+    assert missing(key_terms("Gdzie leży Ałabuga?"), index) == []
