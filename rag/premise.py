@@ -7,6 +7,7 @@ passage on the same topic, so the pipeline checks the premise before any answer 
 English question the Polish translation is checked too, and a term counts as missing only when
 the translation also misses something: English spellings of names that transliteration and the
 small word map in `rag/terms.py` do not bring to their Polish form would otherwise be refused.
+A capital standing for its government ("według Kijowa") is found where its country is.
 
     >>> from rag.types import Chunk, Passage
     >>> p = [Passage(1, Chunk("a#0", "a", 0, 40, "Korea Północna wysłała saperów do Kurska."), 1.0)]
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from .support import _translit
 from .terms import TermIndex, implied, key_terms, missing, name_words, word_keys
 from .types import Passage
 
@@ -40,10 +42,31 @@ def gaps(question: str, translation: str | None, passages: list[Passage]) -> lis
     def lacking(words: str) -> list[str]:
         return [*missing(key_terms(words), index), *(w for w, holds in implied(words) if not holds(text))]
 
-    found = lacking(question)
+    found = [term for term in lacking(question) if not _capital_of(term, index)]
     if found and translation and not lacking(translation):
         return []
     return list(dict.fromkeys(found))
+
+
+# a capital stands for its government in the news ("według Kijowa", "Washington says"): one the
+# passages lack is no missing premise when they hold its country (transliterated stem -> country keys)
+_CAPITALS = {"kijo": ("ukra",), "kjiw": ("ukra",), "kiew": ("ukra",), "waszjng": ("usa", "amer"),
+             "waszing": ("usa", "amer"), "pekin": ("chin",), "beijing": ("chin",), "tokio": ("japo",),
+             "tokjo": ("japo",), "mins": ("bial",), "teheran": ("iran",), "moskw": ("rosj",), "moscow": ("rosj",),
+             "pjongj": ("kore",), "seul": ("kore",), "seoul": ("kore",)}
+
+
+def _capital_of(term: str, index: TermIndex) -> bool:
+    """True when `term` is one word, a capital whose country `index` holds.
+
+    >>> _capital_of("Kijowa", TermIndex("Ukraiński wywiad oszacował…")), _capital_of("Kijowa", TermIndex("Rosja"))
+    (True, False)
+    """
+    word = _translit(term)
+    if " " in term.strip():
+        return False
+    country = next((keys for stem, keys in _CAPITALS.items() if word.startswith(stem)), ())
+    return any(key in index.keys for key in country)
 
 
 # where a question of two parts starts its second ("…, and how many more did Kim agree…?", "… i kto

@@ -276,3 +276,12 @@ def test_a_long_name_must_meet_more_than_its_first_four_letters():
     assert missing(key_terms("Why did Shoigu visit Zaporizhzhia?"), index) == ["Zaporizhzhia"]
     assert missing(key_terms("Co produkuje się w Ałabudze, którą odwiedził Władimir Putin?"), index) == []
     assert missing(key_terms("Gdzie leży Ałabuga?"), index) == []
+
+
+def test_a_capital_standing_for_its_government_is_no_missing_premise_where_its_country_is_named():
+    ukraine = [_passage("Ukraiński wywiad oszacował, że w rosyjskich fabrykach broni pracowało 20 000 obywateli KRLD.")]
+    question = "Ilu obywateli KRLD pracowało w rosyjskich fabrykach broni według Kijowa?"
+    assert premise.gaps(question, None, ukraine) == []
+    assert premise.gaps("How many North Koreans worked in Russian arms factories, according to Kyiv?", None, ukraine) == []
+    assert premise.gaps(question, None, [_passage("Rosja zatrudnia 20 000 obywateli KRLD w fabrykach broni.")]) == \
+        ["Kijowa"]
