@@ -3,7 +3,8 @@
 A question that asks how many, when, or who is answered only by a number, a time, or a name that
 the question does not already hold. An answer without one, however well its sentences are cited,
 is a nearby fact ("Ilu członków liczyła delegacja?" answered with "Ukraina i Republika Korei
-wymienią delegacje [1]."): the pipeline refuses it. Other questions are not checked.
+wymienią delegacje [1]."): the pipeline refuses it. So is an answer to who holds a post ("Kto
+kieruje NIS?") whose cited sentences name no post at all. Other questions are not checked.
 
     >>> asks("Ilu żołnierzy wysłała Korea Północna?"), asks("When did Shoigu visit Pyongyang?")
     ('quantity', 'time')
@@ -156,6 +157,29 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
     if not asked:
         return True
     return _judged(given, quotes, lambda after: bool(asked & set(tokens(" ".join(after.split()[:_AFTER]), 4))))
+
+
+# who holds a post: "Kto kieruje…?", "Kto stał na czele…?", "Who commanded…?"; and the posts a sentence
+# that answers it names ("Szef HUR, generał Kyryło Budanow…")
+_LEADS = re.compile(r"\b(kieruj\w*|kierował\w*|na czele|dowodz\w*|dowodził\w*|przewodnicz\w*|heads?|headed|leads?|led|"
+                    r"command\w*|chairs?|chaired|in charge)\b", re.I)
+_POST = re.compile(r"\b(szef\w*|dowódc\w*|przewodnicząc\w*|dyrektor\w*|prezes\w*|prezydent\w*|premier\w*|minist\w*|"
+                   r"generał\w*|gen\.|sekretarz\w*|przywódc\w*|komendant\w*|kierowni\w*|naczelni\w*|"
+                   r"head|chief|commander|director|chair\w*|president|minister|general|leader|secretary)\b", re.I)
+
+
+def post_named(question: str, quotes: list[str]) -> bool:
+    """False when a question asks who holds a post and no cited sentence names a post: "Kto kieruje
+    NIS?" answered with "…powołując się na Narodową Służbę Wywiadowczą (NIS)…" names no one in it.
+
+    >>> post_named("Kto kieruje NIS?", ["Parlamentarzyści powołali się na NIS."])
+    False
+    >>> post_named("Who heads HUR?", ["Szef HUR, generał Kyryło Budanow, oświadczył…"])
+    True
+    """
+    if asks(question) != "who" or not _LEADS.search(question):
+        return True
+    return any(_POST.search(quote) for quote in quotes)
 
 
 def _judged(given: set[float], quotes: list[str], counts: Callable[[str], bool]) -> bool:

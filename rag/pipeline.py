@@ -202,7 +202,7 @@ class Pipeline:
                 stream: bool) -> Iterator[Event]:
         """Generate an answer in `language` from the evidence (streamed as tokens when `stream`),
         check it (`rag/verify.py`), repair what the check cannot (`_repair`), and refuse it when it
-        lacks the number, time or name the question asks for (`rag/asked.py`)."""
+        lacks the number, time, name or post the question asks for (`rag/asked.py`)."""
         messages = prompts.answer_messages(question, language, found.passages, self.settings.prompt_dates)
         raw = []
         for delta in self.generator.stream(messages, self.settings.max_tokens):
@@ -231,6 +231,9 @@ class Pipeline:
                                                           words):     # "how many drones?" answered with 12,000 workers
             checked = replace(checked, refused=True,
                               dropped=[*checked.dropped, f"{checked.text} (its numbers count something else)"])
+        if not checked.refused and not asked.post_named(question, [c.quote for c in checked.citations]):
+            checked = replace(checked, refused=True,           # "Kto kieruje NIS?" answered with a sentence
+                              dropped=[*checked.dropped, f"{checked.text} (names no one in the post asked)"])
         return checked
 
     def _repair(self, run: "_Run", checked: "verify.Checked", question: str, language: str,

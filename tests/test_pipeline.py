@@ -234,6 +234,15 @@ def test_an_answer_without_the_number_asked_for_is_refused(make_pipeline):
                              ).ask(question).refused
 
 
+def test_who_holds_a_post_is_refused_when_no_cited_sentence_names_a_post(make_pipeline):
+    # "Kto kieruje…?" answered with a sentence that names a country, and no one in charge of anything
+    question = "Kto kieruje zatrudnianiem pracowników z Korei Północnej w Tatarstanie?"
+    answer = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."]).ask(question)
+    assert answer.refused and "post asked" in answer.dropped[-1]
+    assert not make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."]).ask(
+        "Kto chce zatrudnić pracowników z Korei Północnej w Tatarstanie?").refused       # who, but no post asked
+
+
 def test_a_number_that_counts_something_else_is_refused(make_pipeline):
     # the cited sentence's "12 tys." counts workers, not the drones asked about
     question = "Ile dronów Shahed Rosja chce produkować w Tatarstanie?"
