@@ -309,9 +309,9 @@ def report_markdown(name: str, result: dict, plot: str | None) -> str:
     keys = [k for k in result["overall"] if k not in ("items",)]
     lines = [f"# Benchmark: {name}", "", f"Items: {result['overall']['items']} "
              f"(judge: {result['judge']}, calibration agreement {_fmt(result['calibration'].get('agreement'))})", ""]
-    if result.get("generations_reused"):
-        lines += [f"{result['generations_reused']} model calls were answered from the record of earlier runs "
-                  "(`--reuse-generations`): the times below are not measured.", ""]
+    if result.get("reuse"):
+        lines += [f"Run with `--reuse-generations` ({result.get('generations_reused', 0)} model calls answered from "
+                  "the record of earlier runs): the times below are not measured.", ""]
     lines += ["| metric | all | pl | en |", "|---|---|---|---|"]
     for k in keys:
         lines.append(f"| {k} | {_fmt(result['overall'][k])} | {_fmt(result['pl'].get(k))} | {_fmt(result['en'].get(k))} |")
@@ -424,15 +424,16 @@ def main(args, settings: Settings) -> int:
     fingerprint = pipeline_fingerprint(settings.seeds_dir)
     recorder = recording(pipeline, settings, out_dir / "cache" / "generations.jsonl",
                          getattr(args, "reuse_generations", False))
-    answers = generate(pipeline, items, out_dir / "cache" / f"{name}.jsonl", f"{name}\0{fingerprint}")
+    reused = "-reused" if recorder.reuse else ""       # answers with unmeasured times never stand in for measured ones
+    answers = generate(pipeline, items, out_dir / "cache" / f"{name}{reused}.jsonl", f"{name}\0{fingerprint}")
     articles = {a.id: a.text for a in load_articles(settings.seeds_dir)}
     chunks = {c.id: (c.article_id, c.start, c.end) for c in index.chunks}
     result = score(items, answers, articles, chunks, judge)
     result.update({"configuration": name, "pipeline_fingerprint": fingerprint, "judge": judge.id, "calibration": cal,
                    "settings": {k: str(v) for k, v in settings.__dict__.items() if k != "profiles"},
-                   "limit": args.limit, "generations_reused": recorder.reused})
+                   "limit": args.limit, "reuse": recorder.reuse, "generations_reused": recorder.reused})
     suffix = (f"-{args.language}" if getattr(args, "language", None) else "") + (f"-limit{args.limit}" if args.limit else "") \
-        + ("-reused" if recorder.reuse else "")          # never in place of a measured run's files
+        + reused                                          # never in place of a measured run's files
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{name}{suffix}.json"
     json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

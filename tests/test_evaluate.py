@@ -140,3 +140,28 @@ def test_recorded_generations_are_reused_only_when_asked(make_pipeline, tmp_path
     evaluate.recording(p, p.settings, record, reuse=False)
     evaluate.generate(p, items, tmp_path / "c.jsonl", "c", progress=False)
     assert len(fake.prompts) == 2 * calls                                 # without reuse every call is made
+
+
+def test_a_run_reusing_generations_keeps_its_answers_and_files_apart(make_pipeline, tmp_path, monkeypatch):
+    import rag.pipeline
+
+    made = []
+
+    def pipeline(settings):
+        made.append(make_pipeline(reply_fn=lambda m: "NO ANSWER"))
+        return made[-1]
+    monkeypatch.setattr(rag.pipeline, "Pipeline", pipeline)
+    monkeypatch.setattr(evaluate, "plot_metrics", lambda *a: None)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in _items(2)), encoding="utf-8")
+    args = Namespace(out=tmp_path / "results", compare=None, judge=None, questions=questions, calibrate=False,
+                     language="pl", limit=None, retrieval_only=False, reuse_generations=False)
+    settings = make_pipeline().settings
+    assert evaluate.main(args, settings) == 0
+    measured = sorted(p.name for p in (tmp_path / "results").glob("*.md"))
+    assert evaluate.main(Namespace(**{**args.__dict__, "reuse_generations": True}), settings) == 0
+    reused = sorted(p.name for p in (tmp_path / "results").glob("*-reused.md"))
+    assert len(measured) == 1 and len(reused) == 1 and "not measured" in (tmp_path / "results" / reused[0]).read_text()
+    caches = sorted(p.name for p in (tmp_path / "results" / "cache").glob("*.jsonl"))
+    assert any(c.endswith("-reused.jsonl") for c in caches) and "generations.jsonl" in caches
+    assert len(made[-1].generator.prompts) == 0          # every prompt came from the record
