@@ -182,6 +182,23 @@ def post_named(question: str, quotes: list[str]) -> bool:
     return any(_POST.search(quote) for quote in quotes)
 
 
+def shortfall(question: str, answer: str, quotes: list[str], words: str | None = None) -> str:
+    """Why `answer`, citing `quotes`, does not give what `question` asks ('' when it does): no
+    number, time or name (`gives`), numbers that count something else (`counts_asked`; `words` as
+    there), or no post named for who holds one (`post_named`).
+
+    >>> shortfall("Ile dronów wytwarza zakład?", "Zakład zatrudni pracowników [1].", [])
+    'no quantity as asked'
+    """
+    if not gives(question, answer):
+        return f"no {asks(question)} as asked"
+    if not counts_asked(question, answer, quotes, words):
+        return "its numbers count something else"
+    if not post_named(question, quotes):
+        return "names no one in the post asked"
+    return ""
+
+
 def _judged(given: set[float], quotes: list[str], counts: Callable[[str], bool]) -> bool:
     """True unless some number of `given` stands in `quotes` and none of its places there passes
     `counts` (the text after the number); numbers no quote holds are not judged."""

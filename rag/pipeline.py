@@ -222,18 +222,12 @@ class Pipeline:
         if checked.refused:
             return checked
         checked = yield from self._repair(run, checked, question, language, found, stream)
-        if not checked.refused and not asked.gives(question, checked.text):      # "how many?" answered with no number: a nearby fact
-            checked = replace(checked, refused=True,
-                              dropped=[*checked.dropped, f"{checked.text} (no {asked.asks(question)} as asked)"])
         # the Polish words an English question's numbers are looked for with (None: it has none)
         words = run.queries[1] if len(run.queries) > 1 else None if language == "en" else ""
-        if not checked.refused and not asked.counts_asked(question, checked.text, [c.quote for c in checked.citations],
-                                                          words):     # "how many drones?" answered with 12,000 workers
-            checked = replace(checked, refused=True,
-                              dropped=[*checked.dropped, f"{checked.text} (its numbers count something else)"])
-        if not checked.refused and not asked.post_named(question, [c.quote for c in checked.citations]):
-            checked = replace(checked, refused=True,           # "Kto kieruje NIS?" answered with a sentence
-                              dropped=[*checked.dropped, f"{checked.text} (names no one in the post asked)"])
+        why = "" if checked.refused else asked.shortfall(question, checked.text, [c.quote for c in checked.citations],
+                                                          words)        # a nearby fact: "how many?" with no number…
+        if why:
+            checked = replace(checked, refused=True, dropped=[*checked.dropped, f"{checked.text} ({why})"])
         return checked
 
     def _repair(self, run: "_Run", checked: "verify.Checked", question: str, language: str,
