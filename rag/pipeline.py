@@ -167,8 +167,10 @@ class Pipeline:
             yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))
             return
 
-        if language == "en" and translation and self.settings.english_answers == "via-polish":
-            checked = yield from self._answer(run, translation, "pl", found, stream=False)
+        polish = self._polish_question(retrieval_query, translation) if language == "en" and translation and \
+            self.settings.english_answers == "via-polish" else ""
+        if polish:
+            checked = yield from self._answer(run, polish, "pl", found, stream=False)
             if not checked.refused:
                 checked = yield from self._translate(run, checked)
         else:
@@ -181,6 +183,14 @@ class Pipeline:
         term: dictionary words (`rag/lexicon.py`) add nothing the term check lacks, and the country
         they put first ("Finlandia wysłać…") would not count as a name there."""
         return premise.gaps(question, translation if self.settings.translate_query else None, passages)
+
+    def _polish_question(self, question: str, translation: str) -> str:
+        """The English question as a Polish sentence, for answering it in Polish: the model's
+        translation that retrieval used, or a new one when retrieval had dictionary words (a list of
+        words is no question to answer) or bridge words added to it."""
+        if self.settings.translate_query and not self.settings.bridge_words:
+            return translation
+        return self._complete(translate.question_messages(question), 64)
 
     @property
     def min_similarity(self) -> float:

@@ -1,4 +1,6 @@
 """The premise check, the answer check and the English-through-Polish path, with fakes."""
+import pytest
+
 from rag import premise, verify
 from rag.support import numbers
 from rag.terms import TermIndex, key_terms, missing
@@ -94,7 +96,10 @@ def test_false_premise_is_refused_naming_the_missing_term(make_pipeline):
     assert not p.generator.prompts, "no answer is generated for a false premise"
 
 
-def test_english_question_is_answered_in_polish_checked_then_translated(make_pipeline):
+@pytest.mark.parametrize("translate_query", [True, False])
+def test_english_question_is_answered_in_polish_checked_then_translated(make_pipeline, translate_query):
+    # with dictionary words for retrieval (translate_query off), the model still translates the
+    # question for the Polish answer: a list of Polish words is no question to answer
     def reply(messages):
         system = messages[0]["content"]
         if system.startswith("Translate the user's question"):
@@ -103,7 +108,7 @@ def test_english_question_is_answered_in_polish_checked_then_translated(make_pip
             return "Russia wants to hire 12,000 North Korean workers in Tatarstan."      # marker lost
         return "Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [1]."
 
-    p = make_pipeline(reply_fn=reply, translate_query=True, english_answers="via-polish")
+    p = make_pipeline(reply_fn=reply, translate_query=translate_query, english_answers="via-polish")
     events = list(p.stream("How many North Korean workers does Russia want to hire in Tatarstan?"))
     answer = events[-1].answer
     marker = answer.citations[0].marker
@@ -113,6 +118,7 @@ def test_english_question_is_answered_in_polish_checked_then_translated(make_pip
     assert shown.startswith("Russia wants"), "only the English translation is streamed"
     answer_prompt = next(m for m in p.generator.prompts if m[0]["content"].startswith("You answer"))
     assert "Answer in Polish." in answer_prompt[1]["content"]
+    assert "Ilu pracowników z Korei Północnej Rosja chce zatrudnić w Tatarstanie?" in answer_prompt[1]["content"]
 
 
 def test_english_direct_mode_answers_in_english(settings):
