@@ -15,7 +15,9 @@ it "who said…?" cannot be answered. With `follow`, the best sentence brings th
 passage when that one goes on about it ("…ponad 5 tysięcy żołnierzy… jednostek inżynieryjnych"
 then "Oficjalnie mają oni wspierać odbudowę infrastruktury…"). Titles and subheadings are left out. For an
 English question the words are its Polish words (by dictionary, `rag/lexicon.py`, or the model's
-translation), and only words the articles contain count; with no Polish words at all
+translation), and only words the articles contain count; the dictionary's words are grouped by the
+English word they render, and a sentence meets that word by any one of them (counted word by word,
+"military" with its four renderings outweighed "Szef HUR"); with no Polish words at all
 (`query_lexicon` and `translate_query` both off) its sentences are scored by embedding alone, since
 English words meet the Polish text only by accident. Passages left with no sentence are dropped
 and the rest renumbered.
@@ -51,6 +53,17 @@ def _words(sentence: str, prefix: int) -> frozenset[str]:
     return frozenset(tokens(sentence, prefix))
 
 
+def _wanted(bm25, prefix: int, groups: list[str]) -> list[dict[str, float]]:
+    """Each group's words the articles use, cut to `prefix`, with their idf; a group found twice
+    (two words of one stem) counts once."""
+    out = {}
+    for group in groups:
+        found = {t: bm25.idf(t) for t in tokens(group, prefix) if t in bm25.postings}
+        if found:
+            out.setdefault(frozenset(found), found)
+    return list(out.values())
+
+
 @dataclass
 class Evidence:
     passages: list[Passage]              # pruned to their chosen sentences, renumbered 1..n
@@ -61,13 +74,16 @@ class Evidence:
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
            budget: int, by_words: bool = True, margin: float = 0.0, antecedents: int = 0,
-           follow: bool = False) -> Evidence:
+           follow: bool = False, groups: list[str] | None = None) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
     translation when there is one), within `budget` tokens; the best two always, unless the best
     leads the second by `margin` (0: off): then the best alone; each chosen sentence that leaves
     its speaker to an earlier one brings that one, up to `antecedents` back (0: off); with `follow`,
     the best sentence brings the next one of its passage when that one goes on about it. `by_words`
-    False (an English question with no Polish words): by embedding alone."""
+    False (an English question with no Polish words): by embedding alone. `groups`: the Polish
+    words grouped by the English word they render (`lexicon.polish_groups`); a sentence meets a
+    group by its best word, so a word with four renderings weighs as much as one with one
+    (None: each word of the last query is its own group)."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
     for i, p in enumerate(passages):
@@ -81,10 +97,12 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
     words = {t for q in lexical for t in tokens(q)}
     known = sum(t in index.bm25.postings for t in words) / len(words) if words else 0.0
     for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)) if by_words else ():
-        wanted = {t: bm25.idf(t) for q in lexical for t in tokens(q, prefix) if t in bm25.postings}
-        total = sum(wanted.values()) or 1.0
+        wanted = _wanted(bm25, prefix, groups) if groups else \
+            [{t: bm25.idf(t)} for t in dict.fromkeys(t for q in lexical for t in tokens(q, prefix)) if t in bm25.postings]
+        total = sum(max(g.values()) for g in wanted) or 1.0
         for j, text in enumerate(texts):
-            scores[j] += weight * sum(wanted.get(t, 0.0) for t in _words(text, prefix)) / total
+            held = _words(text, prefix)
+            scores[j] += weight * sum(max((v for t, v in g.items() if t in held), default=0.0) for g in wanted) / total
     for j in range(len(flat)):
         scores[j] -= 0.05 * flat[j][0]
     order = sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j]))

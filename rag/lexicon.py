@@ -1494,25 +1494,33 @@ def polish_words(question: str) -> str:
     >>> polish_words("Where did Kim Jong Un receive Shoigu?")
     'Kim Jong Un otrzymać otrzymywać dostać Shoigu Szojgu'
     """
+    return " ".join(dict.fromkeys(w for group in polish_groups(question) for w in group.split()))
+
+
+def polish_groups(question: str) -> list[str]:
+    """`polish_words` grouped by the English word (or two-word phrase) each group renders: the
+    alternatives of one word are one group, so a sentence holding one of them meets that word.
+
+    >>> polish_groups("Who heads Ukraine's military intelligence (HUR)?")
+    ['szef przywódca kierować głowa', 'Ukraina', 'wojsko wojskowy armia militarny', 'wywiad wywiadowczy informacja', 'HUR']
+    """
     words = [re.sub(r"['’]s$", "", m.group(0)) for m in _WORD.finditer(question)]
     out: list[str] = []
     i = 0
     while i < len(words):
         pair = f"{words[i]} {words[i + 1]}".lower() if i + 1 < len(words) else ""
         if pair in EN_PL:
-            out.extend(EN_PL[pair])
+            out.append(" ".join(EN_PL[pair]))
             i += 2
             continue
         word = words[i]
         polish = _lookup(word.lower()) if len(word) > 2 or word.isupper() else ()     # not the "Un" of "Kim Jong Un"
         if polish:
-            out.extend(polish)
+            out.append(" ".join(polish))
         elif word[0].isdigit() or word.isupper():
             out.append(word)
         elif word[0].isupper() and i > 0:
-            out.append(word)
             spelled = _translit(word)
-            if spelled != fold(word):
-                out.append(spelled.capitalize())
+            out.append(word if spelled == fold(word) else f"{word} {spelled.capitalize()}")
         i += 1
-    return " ".join(dict.fromkeys(out))
+    return list(dict.fromkeys(out))

@@ -161,7 +161,8 @@ class Pipeline:
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
                                 self.settings.prompt_budget, by_words=language != "en" or bool(translation),
                                 margin=self.settings.second_margin, antecedents=self.settings.antecedents,
-                                follow=self.settings.follow and language != "en")      # English: no gain (README)
+                                follow=self.settings.follow and language != "en",      # English: no gain (README)
+                                groups=self._word_groups(retrieval_query, translation) if language == "en" else None)
         run.passages = found.passages
         if premise.off_topic(question, passages, found.closeness, found.known, self.min_similarity):   # "pierogi"
             yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))
@@ -191,6 +192,15 @@ class Pipeline:
         if self.settings.translate_query and not self.settings.bridge_words:
             return translation
         return self._complete(translate.question_messages(question), 64)
+
+    def _word_groups(self, question: str, translation: str | None) -> list[str] | None:
+        """An English question's Polish words grouped by the English word they render, when they
+        came from the dictionary (words added to them, such as bridge words, each alone)."""
+        if not translation or self.settings.translate_query or not self.settings.query_lexicon:
+            return None
+        groups = lexicon.polish_groups(question)
+        given = {w for g in groups for w in g.split()}
+        return groups + [w for w in translation.split() if w not in given]
 
     @property
     def min_similarity(self) -> float:

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag import evidence
+from rag import evidence, lexicon
 from rag.errors import BadInput
 from rag.pipeline import Pipeline
 from rag.prompt import REFUSALS, SYSTEM
@@ -352,3 +352,32 @@ def test_a_sentence_that_names_its_subject_by_a_demonstrative_brings_the_one_tha
     found = evidence.select(passages, ["Która firma odpowiada za poszukiwanie i rekrutację koreańskich pracowników?"],
                             p.index(), p.embedder, p.generator.count_tokens, 1, margin=1e-9, antecedents=3)
     assert "Jihyang" in found.passages[0].text and "Firma ta jest odpowiedzialna" in found.passages[0].text
+
+
+def test_an_english_word_meets_the_sentence_by_any_one_of_its_polish_renderings(make_pipeline):
+    # "military" has four renderings (wojsko, wojskowy, armia, militarny) and "intelligence" three;
+    # counted word by word they outweighed "szef HUR", the sentence that names the head
+    p = make_pipeline(prompt_budget=1)
+    passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
+                for r, c in enumerate(p.index().chunks, start=1)]
+    question = "Who heads Ukraine's military intelligence (HUR)?"
+
+    def best(groups):
+        found = evidence.select(passages, [question, lexicon.polish_words(question)], p.index(), p.embedder,
+                                p.generator.count_tokens, 1, groups=groups)
+        n, s, e = found.best[0]
+        return found.passages[n - 1].chunk.text[s:e]
+
+    assert best(lexicon.polish_groups(question)).startswith("Szef HUR, generał Kyryło Budanow")
+    assert not best(None).startswith("Szef HUR")
+
+
+
+def test_the_pipeline_groups_an_english_questions_dictionary_words_only(make_pipeline, monkeypatch):
+    seen = []
+    select = evidence.select
+    monkeypatch.setattr(evidence, "select", lambda *a, **kw: seen.append(kw["groups"]) or select(*a, **kw))
+    make_pipeline().ask("Who heads Ukraine's military intelligence (HUR)?")
+    make_pipeline().ask(Q_PL)
+    make_pipeline(query_lexicon=False, translate_query=True).ask("Who heads Ukraine's military intelligence (HUR)?")
+    assert seen[0][:2] == ["szef przywódca kierować głowa", "Ukraina"] and seen[1:] == [None, None]
