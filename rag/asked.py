@@ -10,6 +10,8 @@ kieruje NIS?") whose cited sentences name no post at all. Other questions are no
     ('quantity', 'time')
     >>> asks("Which North Korean officials met Shoigu?"), asks("Który rosyjski urzędnik przyjechał?")
     ('who', 'who')
+    >>> asks("Whose inauguration coincided with the visit?"), asks("Z kim spotkał się Szojgu?")
+    ('who', 'who')
     >>> gives("Ile trwał pobyt Szojgu?", "Pobyt był jednodniowy [1].")
     True
     >>> gives("Ile pieniędzy Rosja zapłaciła?", "Korea Północna dostarczała amunicję [1].")
@@ -20,6 +22,11 @@ kieruje NIS?") whose cited sentences name no post at all. Other questions are no
     True
     >>> gives("Who met Kim Jong Un?", "Kim Dzong Un met him [1].")
     False
+    >>> gives("Whose inauguration coincided with Shoigu's meeting with Kim?", "It coincided with the meeting "
+    ...       "with Kim Dzong Un [1].")
+    False
+    >>> gives("Which Ukrainian general spoke of ammunition?", "Generał Kyryło Budanow spoke of it [1].")
+    True
     >>> gives("Jak nazywa się rosyjskie centrum szkoleniowe?", "Centrum szkoleniowe to Rosja [1].")
     False
     >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
@@ -52,7 +59,8 @@ _ASKS = [
                             rf"|\b(w|in) ({_UNITS_ASKED}|procent\w*|percent)\b", re.I)),
     ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
                         r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
-    ("who", re.compile(r"^\s*(kto|who|jak nazywa się|what is the name|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
+    ("who", re.compile(r"^\s*(kto|kogo|komu|z kim|czyj\w*|who|whom|whose|with whom|to whom|jak nazywa się|"
+                       r"what is the name|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
                        r"(officials?|leaders?|ministers?|generals?|commanders?|persons?|people|politicians?|"
                        r"spokes\w+|presidents?|urzędni\w*|polity\w*|generał\w*|dowódc\w*|minist\w*|rzeczni\w*|"
                        r"przywódc\w*|osob\w*|osób|prezydent\w*))\b", re.I)),
@@ -94,15 +102,21 @@ def gives(question: str, answer: str) -> bool:
         return bool(new_numbers or _TIME.search(text) or any(t.kind == "month" for t in key_terms(text)))
     if kind == "who":
         # a name the question does not hold; a capitalised word starting the answer counts too ("Putin claimed…")
-        # (names compared by their keys: "Kim Dzong Un" restates the question's "Kim Jong Un")
+        # (names compared by their keys, and a name sharing a word with the question's is that name
+        # written out: "Kim Dzong Un" restates the question's "Kim Jong Un", and its "Kim"; a title
+        # is no part of the name: "Generał Kyryło Budanow" is new to "Which general…?")
         # nor its words in lower case ("centrum": "Centrum…" starting the answer), nor the country of a
         # nationality it names ("rosyjskie centrum": "Rosja")
         capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
         asked = {k for w in _CAPITALISED.findall(question) if w[0].isupper() or len(w) >= 5 for k in word_keys(w)}
         restated = [holds for _, holds in implied(question)]
-        return any(t.kind == "name" and any(not word_keys(w, evidence=True) & asked for w in t.text.split())
+        return any(t.kind == "name" and _new_name([w for w in t.text.split() if not _POST.fullmatch(w)], asked)
                    and not any(holds(t.text) for holds in restated) for t in key_terms(text, initial=capitalised))
     return True
+
+
+def _new_name(words: list[str], asked: set[str]) -> bool:
+    return bool(words) and all(not word_keys(w, evidence=True) & asked for w in words)
 
 
 # a quantity asked by its measure or unit, answered by a number with a unit: "What monthly salary…?" is not
