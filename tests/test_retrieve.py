@@ -69,3 +69,19 @@ def test_english_question_gets_bridged_polish_search_words(make_pipeline):
     p._embedder = _SynonymEmbedder()
     answer = p.ask("Who heads the intelligence?")
     assert answer.translation and "szef" in answer.translation.split()
+
+
+def test_the_dictionary_has_each_english_key_once_in_lower_case():
+    # a key written twice in the dict literal silently drops the first entry's Polish words
+    import ast
+    from collections import Counter
+    from pathlib import Path
+
+    import rag.lexicon
+
+    tree = ast.parse(Path(rag.lexicon.__file__).read_text(encoding="utf-8"))
+    literal = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                   and any(getattr(t, "id", "") == "EN_PL" for t in node.targets))
+    keys = [k.value for k in literal.keys]
+    assert [k for k, n in Counter(keys).items() if n > 1] == []
+    assert all(k == k.lower() and v for k, v in rag.lexicon.EN_PL.items())
