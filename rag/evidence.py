@@ -53,12 +53,12 @@ def _words(sentence: str, prefix: int) -> frozenset[str]:
     return frozenset(tokens(sentence, prefix))
 
 
-def _wanted(bm25, prefix: int, groups: list[str]) -> list[dict[str, float]]:
-    """Each group's words the articles use, cut to `prefix`, with their idf; a group found twice
-    (two words of one stem) counts once."""
+def _wanted(bm25, groups: list[list[str]]) -> list[dict[str, float]]:
+    """Each group's tokens the articles use, with their idf; a group found twice (two words of one
+    stem) counts once."""
     out = {}
     for group in groups:
-        found = {t: bm25.idf(t) for t in tokens(group, prefix) if t in bm25.postings}
+        found = {t: bm25.idf(t) for t in group if t in bm25.postings}
         if found:
             out.setdefault(frozenset(found), found)
     return list(out.values())
@@ -97,8 +97,8 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
     words = {t for q in lexical for t in tokens(q)}
     known = sum(t in index.bm25.postings for t in words) / len(words) if words else 0.0
     for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)) if by_words else ():
-        wanted = _wanted(bm25, prefix, groups) if groups else \
-            [{t: bm25.idf(t)} for t in dict.fromkeys(t for q in lexical for t in tokens(q, prefix)) if t in bm25.postings]
+        wanted = _wanted(bm25, [tokens(g, prefix) for g in groups] if groups else
+                         [[t] for q in lexical for t in tokens(q, prefix)])
         total = sum(max(g.values()) for g in wanted) or 1.0
         for j, text in enumerate(texts):
             held = _words(text, prefix)
