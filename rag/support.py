@@ -156,16 +156,23 @@ def _translit(word: str) -> str:
     return word
 
 
+# English month and weekday names: capitalised, yet dates, which the answer check matches by their
+# Polish words ("November" ~ "w listopadzie", rag/terms.py); as names they met nothing in Polish
+_DATE_WORDS = frozenset("january february march april may june july august september october november december "
+                        "monday tuesday wednesday thursday friday saturday sunday".split())
+
+
 def names(text: str) -> set[str]:
     """Capitalised words that are not the first word, as 4-letter transliterated keys.
-    Acronyms (KRLD, HUR, NIS) are left out: they are often expanded or swapped for a synonym.
+    Acronyms (KRLD, HUR, NIS) are left out: they are often expanded or swapped for a synonym;
+    so are English month and weekday names.
 
-    >>> sorted(names("Then Budanov met Shoigu in Pyongyang"))
+    >>> sorted(names("Then Budanov met Shoigu in Pyongyang on Tuesday, in November"))
     ['buda', 'pjon', 'szoj']
     """
     words = _WORD.findall(text)
     return {_translit(w)[:4] for i, w in enumerate(words)
-            if i > 0 and len(w) > 2 and w[0].isupper() and not w.isupper()}
+            if i > 0 and len(w) > 2 and w[0].isupper() and not w.isupper() and w.lower() not in _DATE_WORDS}
 
 
 def content_keys(text: str) -> set[str]:

@@ -37,6 +37,17 @@ def test_gate_lets_the_questions_own_names_count():
     assert judge.score(claim, PASSAGE, question) > 0.0
 
 
+def test_gate_leaves_month_and_weekday_names_to_the_date_check():
+    # "November" is a date, checked against "w listopadzie" by the answer check (rag/verify.py); as a
+    # name it met nothing in the Polish passage, and a right answer with two other names was refused
+    judge = GateJudge(WordOverlapEmbedder())
+    passage = "Oba kraje zawarły w listopadzie ubiegłego roku pakt o partnerstwie z Rosją i Koreą Północną."
+    claim = "Russia and North Korea concluded their pact in November"
+    question = "In which month did Russia and North Korea conclude their pact?"
+    assert names(claim + " on Tuesday") == names("Russia and North Korea concluded their pact") == {"nort", "kore"}
+    assert judge.score(claim, passage, question) > 0.0
+
+
 def test_similarity_judge_needs_every_number():
     judge = SimilarityJudge(WordOverlapEmbedder(), threshold=0.1)
     assert judge.supports("Rosja zatrudni 12 tys. pracowników", PASSAGE)
