@@ -49,11 +49,24 @@ def gaps(question: str, translation: str | None, passages: list[Passage]) -> lis
 
 
 # a capital stands for its government in the news ("według Kijowa", "Washington says"): one the
-# passages lack is no missing premise when they hold its country (transliterated stem -> country keys)
-_CAPITALS = {"kijo": ("ukra",), "kjiw": ("ukra",), "kiew": ("ukra",), "waszjng": ("usa", "amer"),
-             "waszing": ("usa", "amer"), "pekin": ("chin",), "beijing": ("chin",), "tokio": ("japo",),
-             "tokjo": ("japo",), "mins": ("bial",), "teheran": ("iran",), "moskw": ("rosj",), "moscow": ("rosj",),
-             "pjongj": ("kore",), "seul": ("kore",), "seoul": ("kore",)}
+# passages lack is no missing premise when they hold its country. Transliterated stem -> the city
+# (English and Polish spellings meet there) -> its country's keys
+_CAPITALS = {"kijo": "kyiv", "kjiw": "kyiv", "kiew": "kyiv", "waszjng": "washington", "waszing": "washington",
+             "pekin": "beijing", "beijing": "beijing", "tokio": "tokyo", "tokjo": "tokyo", "mins": "minsk",
+             "teheran": "tehran", "moskw": "moscow", "moscow": "moscow", "pjongj": "pyongyang", "seul": "seoul",
+             "seoul": "seoul"}
+_COUNTRY = {"kyiv": ("ukra",), "washington": ("usa", "amer"), "beijing": ("chin",), "tokyo": ("japo",),
+            "minsk": ("bial",), "tehran": ("iran",), "moscow": ("rosj",), "pyongyang": ("kore",), "seoul": ("kore",)}
+
+
+def capital(word: str) -> str | None:
+    """The capital city a word names, in any spelling or case, else None.
+
+    >>> capital("Moskwie"), capital("Moscow's"), capital("Pyongyang"), capital("Kursk")
+    ('moscow', 'moscow', 'pyongyang', None)
+    """
+    spelled = _translit(word)
+    return next((city for stem, city in _CAPITALS.items() if spelled.startswith(stem)), None)
 
 
 def _capital_of(term: str, index: TermIndex) -> bool:
@@ -62,11 +75,8 @@ def _capital_of(term: str, index: TermIndex) -> bool:
     >>> _capital_of("Kijowa", TermIndex("Ukraiński wywiad oszacował…")), _capital_of("Kijowa", TermIndex("Rosja"))
     (True, False)
     """
-    word = _translit(term)
-    if " " in term.strip():
-        return False
-    country = next((keys for stem, keys in _CAPITALS.items() if word.startswith(stem)), ())
-    return any(key in index.keys for key in country)
+    city = capital(term) if " " not in term.strip() else None
+    return any(key in index.keys for key in _COUNTRY.get(city, ()))
 
 
 # where a question of two parts starts its second ("…, and how many more did Kim agree…?", "… i kto

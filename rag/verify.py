@@ -6,8 +6,11 @@ Each answer sentence is kept only if
      that the question itself names and that the retrieved passages hold (the premise check's
      evidence) is exempt, as an answer restating "Pjongjang" or "Szojgu" from the question
      asserts nothing new by it, unless the cited passage holds its first word but not the rest
-     ("Korea Południowa" where the passage says "Korea Północna": another entity). A number or a
-     month is checked even when the question gives it; and
+     ("Korea Południowa" where the passage says "Korea Północna": another entity), or unless it is
+     a capital and the cited sentences name another ("Kim Jong Un flew to Moscow in June [1]." for
+     a treaty they say was signed "w Pjongjangu w czerwcu": the place is the fact, and the
+     question's is a false premise). A number or a month is checked even when the question gives
+     it; and
   2. the support judge accepts the passage for it (`rag/support.py`: catches text from the model's
      own knowledge and citations to the wrong passage).
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 
 from .citations import MARKER, answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .lexical import fold
+from .premise import capital
 from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words
 from .types import Citation, Passage
 
@@ -36,6 +40,7 @@ REFUSAL_PATTERNS = re.compile(
     r"|nie zawiera|nie odpowiada|brak (informacji|odpowiedzi)|nie (podaj|wspomina|mówi)", re.I)
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DATE_NUMBERS = [   # (pattern over folded text, the group holding the number to drop)
     re.compile(rf"(\s*\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?)\s+(?:{_MONTH})\b"),           # "1st of October"
@@ -120,14 +125,18 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
     if not text or REFUSAL_PATTERNS.search(text) and not marker_numbers(text):
         return Checked("", refused=True)
     text, _ = cite(text, passages)
-    shown = [TermIndex(p.text or p.chunk.text) for p in passages]
+    texts = [p.text or p.chunk.text for p in passages]
+    shown = [TermIndex(t) for t in texts]
     known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages))
     asked = TermIndex(" ".join(t.text for t in key_terms(question, initial=known) if t.kind == "name"))
     searched = TermIndex("\n".join(p.chunk.text for p in retrieved or passages))
 
-    def exempt(term, cited: TermIndex) -> bool:
+    def exempt(term, cited: TermIndex, text: str) -> bool:
         if term.kind != "name" or not asked.has(term) or not searched.has(term):
             return False
+        city = capital(term.text) if len(term.parts) == 1 else None
+        if city and any(capital(w) not in (None, city) for w in _WORDS.findall(text)):
+            return False                   # "Moscow", where the cited sentence says "w Pjongjangu"
         return len(term.parts) == 1 or not term.parts[0] & cited.keys
 
     kept, citations, scores, dropped = [], [], [], []
@@ -139,7 +148,7 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
 
         def lacking(text: str, n: int) -> list[str]:      # the terms of `text` passage n does not hold
             terms = key_terms(text, initial=known)
-            return missing([t for t in terms if not exempt(t, shown[n - 1])], shown[n - 1])
+            return missing([t for t in terms if not exempt(t, shown[n - 1], texts[n - 1])], shown[n - 1])
 
         tail = uncited_tail(sentence)
         head = strip_markers(sentence[:sentence.rindex(tail)]).rstrip(",;: ") + "." if tail else claim

@@ -197,6 +197,19 @@ def test_names_restated_from_the_question_pass_but_its_numbers_and_months_are_ch
     assert wrong_year.refused and "2022" in wrong_year.dropped[0]
 
 
+def test_a_capital_restated_from_the_question_fails_where_the_cited_sentence_names_another():
+    # "When did Kim fly to Moscow to sign the treaty?": the treaty was signed in Pyongyang, in June
+    passages = [_passage("Traktat podpisali Kim Dzong Un i Władimir Putin w Pjongjangu w czerwcu."),
+                _passage("Moskwa i Pjongjang zacieśniają współpracę.", rank=2)]
+    question = "When did Kim Jong Un fly to Moscow to sign the treaty with Putin?"
+    checked = verify.check("Kim Jong Un flew to Moscow in June [1].", passages, AcceptAll(), question=question)
+    assert checked.refused and "Moscow" in checked.dropped[0]
+    # a capital the cited sentence does not contradict is still the question's own, restated
+    assert not verify.check("Kim Jong Un signed the treaty in Moscow in June [1].",
+                            [_passage("Traktat podpisali Kim Dzong Un i Władimir Putin w czerwcu."), passages[1]],
+                            AcceptAll(), question=question).refused
+
+
 def test_names_that_occur_only_in_different_articles_are_a_premise_refused_before_answering(make_pipeline):
     p = make_pipeline(["Zełenski spotkał się z Kim Dzong Unem w Pjongjangu [1]."])
     answer = p.ask("Dlaczego Zełenski spotkał się osobiście z Kim Dzong Unem?")
