@@ -48,13 +48,15 @@ from .terms import implied, key_terms, word_keys
 
 # units an amount may be asked in: "w kilometrach", "in dollars"
 _UNITS_ASKED = r"kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|kilogram\w*|kilograms?|kg"
+# measures an amount may be asked by: a range, cost, weight, salary… ("Jaki zasięg…?", "What monthly salary…?")
+_MEASURES = (r"zasi[eę]g\w*|koszt\w*|mas[aęy]|wag[aęi]|wynagrodzeni\w*|p[lł]ac\w*|pensj\w*|[zż]o[lł]d\w*|stawk\w*|"
+             r"pr[eę]dko[sś]\w*|cen[aęy]|range|cost|weight|mass|salary|wages?|pay|rate|speed|price")
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far|heavy)|"
-                            r"jak(a|ą|i|ie|iej|im) (jest )?(kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|procent|"
-                            r"odset|cen|obszar|zasi[eę]g|koszt|mas|wag[aię]|wynagrodzeni|p[lł]ac|pensj|[zż]o[lł]d|"
-                            r"stawk|pr[eę]dko[sś])\w*|what (is the )?((hourly|daily|weekly|monthly|annual|yearly|average|"
-                            r"total) )?(amount|number|sum|percentage|share|proportion|area|distance|price|value|size|"
-                            r"range|cost|weight|mass|salary|wage|pay|rate|speed)\b)"
+                            r"jak(a|ą|i|ie|iej|im) (jest )?((kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|"
+                            rf"procent|odset|obszar)\w*|({_MEASURES})\b)|what (is the )?((hourly|daily|weekly|monthly|"
+                            r"annual|yearly|average|total) )?(amount|number|sum|percentage|share|proportion|area|distance|"
+                            rf"value|size|{_MEASURES})\b)"
                             # a unit asked for: "Jaki zasięg w kilometrach…", "… in dollars?"
                             rf"|\b(w|in) ({_UNITS_ASKED}|procent\w*|percent)\b", re.I)),
     ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
@@ -121,9 +123,7 @@ def _new_name(words: list[str], asked: set[str]) -> bool:
 
 # a quantity asked by its measure or unit, answered by a number with a unit: "What monthly salary…?" is not
 # answered by the "14 tys. żołnierzy" of the cited sentence
-_MEASURE = re.compile(r"\b(zasi[eę]g|koszt|mas[aęy]|wag[aęi]|wynagrodzeni\w*|p[lł]ac\w*|pensj\w*|[zż]o[lł]d\w*|"
-                      r"stawk\w*|pr[eę]dko[sś]\w*|cen[aęy]|range|cost|weight|mass|salary|wages?|pay|rate|speed|price)\b"
-                      rf"|\b(w|in) ({_UNITS_ASKED})\b", re.I)
+_MEASURE = re.compile(rf"\b({_MEASURES})\b|\b(w|in) ({_UNITS_ASKED})\b", re.I)
 _UNIT = re.compile(r"[\s\u00a0]*(\$|€|z[lł]\b|z[lł]ot\w*|dolar\w*|dollars?|USD|euro|EUR|rubl\w*|rubles?|roubles?|"
                    r"juan\w*|yuan|won\w*|jen\w*|yen|km\b|kilometr\w*|kilomet(er|re)s?|metr\w*|met(er|re)s?|kg\b|"
                    r"kilogram\w*|ton\w*|%|procent\w*|percent)", re.I)

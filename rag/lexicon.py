@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .lexical import fold
-from .support import _translit
+from .support import transliterate
 
 EN_PL = {
     # War, conflict and armed forces
@@ -1520,7 +1520,7 @@ def polish_groups(question: str) -> list[str]:
         elif word[0].isdigit() or word.isupper():
             out.append(word)
         elif word[0].isupper() and i > 0:
-            spelled = _translit(word)
+            spelled = transliterate(word)
             out.append(word if spelled == fold(word) else f"{word} {spelled.capitalize()}")
         i += 1
     return list(dict.fromkeys(out))

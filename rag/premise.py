@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from .support import _translit
+from .support import transliterate
 from .terms import TermIndex, implied, key_terms, missing, name_words, word_keys
 from .types import Passage
 
@@ -65,7 +65,7 @@ def capital(word: str) -> str | None:
     >>> capital("Moskwie"), capital("Moscow's"), capital("Pyongyang"), capital("Kursk")
     ('moscow', 'moscow', 'pyongyang', None)
     """
-    spelled = _translit(word)
+    spelled = transliterate(word)
     return next((city for stem, city in _CAPITALS.items() if spelled.startswith(stem)), None)
 
 

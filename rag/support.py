@@ -25,7 +25,8 @@ from .chunking import sentence_spans
 from .citations import strip_markers
 from .lexical import STOPWORDS, fold
 
-_NUM = re.compile(r"(?<!\w)\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
+# a number as written, with its scale word ("12 tys.", "3,5 mln"); rag/terms.py reads numbers by it too
+NUMBER = re.compile(r"(?<!\w)\d+(?:[ \u00a0.,]\d{3})*(?:[.,]\d+)?(?:\s*(?:tys\.?|thousand|mln|million|milion\w*))?", re.I)
 # "od 10 do 12 tysięcy": the first number of a range takes the scale written after the second
 _RANGE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(?:do|to|-|–)\s*\d+(?:[.,]\d+)?\s*"
                     r"(tys|thousand|mln|million|milion)", re.I)
@@ -86,7 +87,7 @@ def number_spans(text: str) -> list[tuple[float, int, int]]:
                       m.start(), m.end()))
     for m in _A_THOUSAND.finditer(text):
         found.append((1000.0, m.start(), m.end()))
-    for m in _NUM.finditer(text):
+    for m in NUMBER.finditer(text):
         raw = m.group(0).lower()
         mult = _scale(raw)
         digits = re.sub(r"[^\d.,\s\u00a0]", "", raw).strip()
@@ -118,7 +119,7 @@ def said_in_words(text: str) -> set[int]:
     >>> said_in_words("several thousand troops"), said_in_words("5 thousand troops, about a thousand engineers")
     ({1000}, set())
     """
-    rest = _A_THOUSAND.sub(" ", _IN_WORDS.sub(" ", _NUM.sub(" ", text)))
+    rest = _A_THOUSAND.sub(" ", _IN_WORDS.sub(" ", NUMBER.sub(" ", text)))
     return {size for size, pattern in _MAGNITUDE.items() if pattern.search(rest)}
 
 
@@ -148,7 +149,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _TRANSLIT = (("sh", "sz"), ("ch", "cz"), ("v", "w"), ("y", "j"), ("oi", "oj"), ("kh", "ch"), ("ts", "c"))
 
 
-def _translit(word: str) -> str:
+def transliterate(word: str) -> str:
     """Fold and bring English spellings of Slavic names near Polish ones: Shoigu -> szojgu ~ Szojgu."""
     word = fold(word)
     for a, b in _TRANSLIT:
@@ -171,7 +172,7 @@ def names(text: str) -> set[str]:
     ['buda', 'pjon', 'szoj']
     """
     words = _WORD.findall(text)
-    return {_translit(w)[:4] for i, w in enumerate(words)
+    return {transliterate(w)[:4] for i, w in enumerate(words)
             if i > 0 and len(w) > 2 and w[0].isupper() and not w.isupper() and w.lower() not in _DATE_WORDS}
 
 
@@ -226,7 +227,7 @@ class GateJudge:
         the question, which Polish passages spell "Rosja"."""
         wanted = names(sentence)
         if wanted:
-            found = {_translit(w)[:4] for w in _WORD.findall(evidence + " " + question)}
+            found = {transliterate(w)[:4] for w in _WORD.findall(evidence + " " + question)}
             if len(wanted & found) / len(wanted) < self.names_share:
                 return 0.0
         semantic = self.similarity.score(sentence, evidence)     # 0.0 when a number is missing

@@ -31,7 +31,7 @@ from .citations import MARKER
 from .language import _EN_WORDS, _PL_WORDS
 from .lexicon import translations
 from .lexical import STOPWORDS, fold
-from .support import _NUM, _translit, numbers
+from .support import NUMBER, numbers, transliterate
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 _SENTENCE_START = re.compile(r"(^|[.!?:;\"„“”»«(]\s*|\n)$")
@@ -105,7 +105,7 @@ def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
     (['wladiw', 'wladjw'], ['alabu'], ['wla', 'wlad', 'wladi', 'wladim'])
     """
     word = re.sub(r"['’]s$", "", word)
-    folded, translit = fold(word), _translit(word)
+    folded, translit = fold(word), transliterate(word)
     keys = {translit[:n] for n in (3, 4, 5, 6)} if evidence else {translit[:_key_length(len(word))]}
     if not evidence and translit[:4] in _CONCEPTS:      # "Północna" meets the "poln" that "KRLD" stands for
         keys.add(translit[:4])
@@ -116,7 +116,7 @@ def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
     if evidence:
         keys.update([k[:3] for k in keys])
     else:                                  # an English word of a name, met by its Polish words: "People's" -> "lud"
-        keys.update(_translit(t)[:_key_length(len(t))] for t in translations(word))
+        keys.update(transliterate(t)[:_key_length(len(t))] for t in translations(word))
     for english, polish in _EN_TO_PL.items():
         if folded.startswith(english):
             keys.update(polish)
@@ -164,7 +164,7 @@ def key_terms(text: str, initial: set[str] | frozenset = frozenset()) -> list[Te
         else:
             close_run()
     close_run()
-    for m in _NUM.finditer(text):
+    for m in NUMBER.finditer(text):
         values = numbers(m.group(0))
         if values:
             terms.append(Term(m.group(0).strip(), "number", tuple(frozenset({f"n{v:g}"}) for v in values)))
