@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from .citations import MARKER, answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .lexical import fold
 from .premise import capital
+from .support import transliterate
 from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words
 from .types import Citation, Passage
 
@@ -92,6 +93,34 @@ def drop_asides(claim: str, lacking: Callable[[str], list[str]]) -> str:
     return claim
 
 
+_CAPITALISED = re.compile(r"\b[^\W\d_a-ząćęłńóśźż][^\W\d_]{4,}")
+
+
+def respell(sentence: str, cited: str) -> str:
+    """`sentence` with a name the model misspelt written as the cited sentences spell it: one
+    letter off, not in the word's last two (those are its ending: "Korei" is not "Koreą"), and not
+    an English spelling of the name ("Budanov" for "Budanow", "Vyacheslav" for "Wiaczesław" stay).
+    A reader then finds the name where the citation leads.
+
+    >>> respell("Vyacheslav Wiłodin promised it [1]. Budanov said so.", "Wiaczesław Wołodin obiecał. Budanow mówił.")
+    'Vyacheslav Wołodin promised it [1]. Budanov said so.'
+    >>> respell("Korei Południowej [1].", "Koreą Południową")
+    'Korei Południowej [1].'
+    """
+    spelled = {transliterate(w): w for w in _CAPITALISED.findall(cited)}
+    for word in dict.fromkeys(_CAPITALISED.findall(sentence)):
+        key = transliterate(word)
+        if key in spelled:
+            continue
+        for other, original in spelled.items():
+            apart = [i for i, (a, b) in enumerate(zip(key, other)) if a != b]
+            if len(other) == len(key) and len(apart) == 1 and 0 < apart[0] < len(key) - 2 \
+                    and {key[apart[0]], other[apart[0]]} != {"i", "j"}:      # "Vyacheslav" ~ "Wiaczesław"
+                sentence = re.sub(rf"\b{re.escape(word)}\b", original, sentence)
+                break
+    return sentence
+
+
 def uncited_tail(sentence: str) -> str:
     """The words after the last marker of an answer sentence, '' when a marker ends it: the marker
     closes what the model cited ("…„heroiczną pomoc” [1] from the Korean People's Army.").
@@ -142,6 +171,7 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
     kept, citations, scores, dropped = [], [], [], []
     threshold = getattr(judge, "threshold", 0.5)
     for sentence in answer_sentences(text):
+        sentence = respell(sentence, " ".join(texts[n - 1] for n in marker_numbers(sentence) if 1 <= n <= len(texts)))
         claim = strip_markers(sentence)
         if not claim or REFUSAL_PATTERNS.search(claim):
             continue

@@ -304,3 +304,16 @@ def test_a_capital_standing_for_its_government_is_no_missing_premise_where_its_c
     assert premise.gaps("How many North Koreans worked in Russian arms factories, according to Kyiv?", None, ukraine) == []
     assert premise.gaps(question, None, [_passage("Rosja zatrudnia 20 000 obywateli KRLD w fabrykach broni.")]) == \
         ["Kijowa"]
+
+
+def test_a_name_misspelt_by_one_letter_is_written_as_the_cited_sentence_spells_it():
+    # the 1.5B model writes "Wiłodin" for "Wołodin"; a reader following [1] must find the name
+    passages = [_passage("Przewodniczący Dumy Państwowej Wiaczesław Wołodin oświadczył we wrześniu, że Rosjanie "
+                         "nigdy nie zapomną pomocy.")]
+    checked = verify.check("Wiłodin przewodniczy Dumie Państwowej [1].", passages, AcceptAll(),
+                           question="Kto przewodniczy Dumie Państwowej?")
+    assert checked.text == "Wołodin przewodniczy Dumie Państwowej [1]."
+    # an English spelling stays: "Vyacheslav" is how English writes "Wiaczesław"
+    english = verify.check("Vyacheslav Volodin chairs the State Duma [1].", passages, AcceptAll(),
+                           question="Who chairs the State Duma?")
+    assert english.text.startswith("Vyacheslav Volodin")
