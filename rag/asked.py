@@ -44,7 +44,7 @@ from collections.abc import Callable
 from .citations import strip_markers
 from .lexical import fold, tokens
 from .support import number_spans, numbers
-from .terms import implied, key_terms, word_keys
+from .terms import TermIndex, implied, key_terms, names_country, word_keys
 
 # units an amount may be asked in: "w kilometrach", "in dollars"
 _UNITS_ASKED = r"kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|roubles|rubles|kilogram\w*|kilograms?|kg"
@@ -103,18 +103,32 @@ def gives(question: str, answer: str) -> bool:
     if kind == "time":
         return bool(new_numbers or _TIME.search(text) or any(t.kind == "month" for t in key_terms(text)))
     if kind == "who":
-        # a name the question does not hold; a capitalised word starting the answer counts too ("Putin claimed…")
-        # (names compared by their keys, and a name sharing a word with the question's is that name
-        # written out: "Kim Dzong Un" restates the question's "Kim Jong Un", and its "Kim"; a title
-        # is no part of the name: "Generał Kyryło Budanow" is new to "Which general…?")
-        # nor its words in lower case ("centrum": "Centrum…" starting the answer), nor the country of a
-        # nationality it names ("rosyjskie centrum": "Rosja")
-        capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
-        asked = {k for w in _CAPITALISED.findall(question) if w[0].isupper() or len(w) >= 5 for k in word_keys(w)}
-        restated = [holds for _, holds in implied(question)]
-        return any(t.kind == "name" and _new_name([w for w in t.text.split() if not _POST.fullmatch(w)], asked)
-                   and not any(holds(t.text) for holds in restated) for t in key_terms(text, initial=capitalised))
+        return bool(new_names(question, text))
     return True
+
+
+def new_names(question: str, answer: str) -> list[list[str]]:
+    """The names `answer` gives that `question` does not hold, each as its words, titles left out.
+    A capitalised word starting the answer counts too ("Putin claimed…"). Names are compared by
+    their keys, and a name sharing a word with the question's is that name written out: "Kim Dzong
+    Un" restates the question's "Kim Jong Un", and its "Kim"; a title is no part of the name:
+    "Generał Kyryło Budanow" is new to "Which general…?". Nor are the question's words in lower
+    case ("centrum": "Centrum…" starting the answer), nor the country of a nationality it names
+    ("rosyjskie centrum": "Rosja").
+
+    >>> new_names("Which general spoke?", "Generał Kyryło Budanow spoke [1].")
+    [['Kyryło', 'Budanow']]
+    """
+    text = strip_markers(answer)
+    capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
+    asked = {k for w in _CAPITALISED.findall(question) if w[0].isupper() or len(w) >= 5 for k in word_keys(w)}
+    restated = [holds for _, holds in implied(question)]
+    out = []
+    for t in key_terms(text, initial=capitalised):
+        words = [w for w in t.text.split() if not _POST.fullmatch(w)]
+        if t.kind == "name" and _new_name(words, asked) and not any(holds(t.text) for holds in restated):
+            out.append(words)
+    return out
 
 
 def _new_name(words: list[str], asked: set[str]) -> bool:
@@ -182,18 +196,43 @@ _POST = re.compile(r"\b(szef\w*|dowódc\w*|przewodnicząc\w*|dyrektor\w*|prezes\
                    r"head|chief|commander|director|chair\w*|president|minister|general|leader|secretary)\b", re.I)
 
 
-def post_named(question: str, quotes: list[str]) -> bool:
-    """False when a question asks who holds a post and no cited sentence names a post: "Kto kieruje
-    NIS?" answered with "…powołując się na Narodową Służbę Wywiadowczą (NIS)…" names no one in it.
+_BEFORE_POST, _AFTER_POST = 2, 6    # words around a post that may name its holder: "Przewodniczący Dumy
+                                    # Państwowej Federacji Rosyjskiej Wiaczesław Wołodin", "Kyryło Budanow, szef HUR"
 
-    >>> post_named("Kto kieruje NIS?", ["Parlamentarzyści powołali się na NIS."])
+
+def post_named(question: str, quotes: list[str], answer: str) -> bool:
+    """False when a question asks who holds a post and no cited sentence names a post with one of
+    the answer's new names beside it: "Kto kieruje NIS?" answered with "…powołując się na Narodową
+    Służbę Wywiadowczą (NIS)…" names no one in it, and "Kto stał na czele delegacji?" is not
+    answered by "Ukraina i Republika Korei wymienią delegacje [1]." though another cited sentence
+    says "Prezydent poinformował…": the name given holds no post there. A country is no holder
+    ("prezydent Republiki Korei").
+
+    >>> post_named("Kto kieruje NIS?", ["Parlamentarzyści powołali się na NIS."], "NIS kieruje NIS [1].")
     False
-    >>> post_named("Who heads HUR?", ["Szef HUR, generał Kyryło Budanow, oświadczył…"])
+    >>> post_named("Who heads HUR?", ["Szef HUR, generał Kyryło Budanow, oświadczył…"], "Kyryło Budanow [1].")
     True
+    >>> post_named("Who heads HUR?", ["Kyryło Budanow, szef HUR, oświadczył…"], "Kyryło Budanow [1].")
+    True
+    >>> post_named("Kto stał na czele delegacji?", ["Ukraina i Republika Korei wymienią delegacje.",
+    ...            "Prezydent poinformował również, że przekazał dane.", "Według agencji Yonhap, w poniedziałek "
+    ...            "prezydent Republiki Korei zapowiedział"], "Republika Korei wymieni delegacje, podał Yonhap [1].")
+    False
     """
     if asks(question) != "who" or not _LEADS.search(question):
         return True
-    return any(_POST.search(quote) for quote in quotes)
+    keys = [word_keys(w) for name in new_names(question, answer) if not any(names_country(w) for w in name)
+            for w in name]                # "prezydent Republiki Korei": the post's country, not who holds it
+    for quote in quotes:
+        words = quote.split()
+        for i, word in enumerate(words):
+            if _POST.fullmatch(word.strip(",.:;()\"„”")):
+                # before the post only a name set off by a comma: "Kyryło Budanow, szef HUR"
+                before = words[max(i - _BEFORE_POST, 0):i] if i and words[i - 1].endswith(",") else []
+                near = " ".join([*before, *words[i:i + 1 + _AFTER_POST]])
+                if any(k & TermIndex(near).keys for k in keys):
+                    return True
+    return False
 
 
 def shortfall(question: str, answer: str, quotes: list[str], words: str | None = None) -> str:
@@ -208,7 +247,7 @@ def shortfall(question: str, answer: str, quotes: list[str], words: str | None =
         return f"no {asks(question)} as asked"
     if not counts_asked(question, answer, quotes, words):
         return "its numbers count something else"
-    if not post_named(question, quotes):
+    if not post_named(question, quotes, answer):
         return "names no one in the post asked"
     return ""
 

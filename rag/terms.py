@@ -188,6 +188,18 @@ _NATIONALITIES = {
     "greck": "grec", "holender": "holand|holend", "belgijs": "belgi", "austriac": "austri", "szwajcar": "szwajcar",
     "portugals": "portugal", "meksykan": "meksyk", "brazylij": "brazyl", "nigeryjs": "nigeri",
 }
+_COUNTRY_STEMS = tuple(stem for stems in _NATIONALITIES.values() for stem in stems.split("|"))
+
+
+def names_country(word: str) -> bool:
+    """True for a word that names a country ("Korei", "Rosja", "Ukrainą"): a state, not a person.
+
+    >>> names_country("Korei"), names_country("Budanow")
+    (True, False)
+    """
+    return fold(word).startswith(_COUNTRY_STEMS)
+
+
 # acronyms: as written, or with a known expansion ("ONZ" or "Narodów Zjednoczonych"); "US" and "UK"
 # are left out, since English uses them as adjectives ("a US broadcaster"), not as premises
 _ACRONYMS = {
