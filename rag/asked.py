@@ -141,6 +141,14 @@ _MEASURE = re.compile(rf"\b({_MEASURES})\b|\b(w|in) ({_UNITS_ASKED})\b", re.I)
 _UNIT = re.compile(r"[\s\u00a0]*(\$|€|z[lł]\b|z[lł]ot\w*|dolar\w*|dollars?|USD|euro|EUR|rubl\w*|rubles?|roubles?|"
                    r"juan\w*|yuan|won\w*|jen\w*|yen|km\b|kilometr\w*|kilomet(er|re)s?|metr\w*|met(er|re)s?|kg\b|"
                    r"kilogram\w*|ton\w*|%|procent\w*|percent)", re.I)
+# losses a how-many question may ask about, and how a sentence says them: "How many … were wounded?"
+# is not answered by the "14 tys. żołnierzy" a sentence says were sent, nor "ilu zginęło" by those wounded
+_CASUALTIES = [(re.compile(asked_by, re.I), re.compile(said, re.I)) for asked_by, said in (
+    (r"\b(kill\w*|dead|died|die|deaths?|zgin\w*|zabi\w*|poleg\w*|śmier\w*|zmar\w*)\b",
+     r"\b(zgin\w*|zabi\w*|poleg\w*|śmier\w*|zmar\w*|ofiar\w*|killed|dead|died|deaths?)"),
+    (r"\b(wounded|injur\w*|rann\w*)\b", r"\b(rann\w*|obraże\w*|wounded|injur\w*)"),
+    (r"\b(captur\w*|prisoners?|pows?|jeńc\w*|jeniec|niewol\w*|pojman\w*)\b",
+     r"\b(jeńc\w*|jeniec|niewol\w*|pojman\w*|schwyt\w*|captur\w*|prisoners?)"))]
 # words of a how-many question that say how many, not of what
 _QUANTITY_WORDS = {"ilu", "ilos", "many", "much", "larg", "big", "far", "amou", "numb", "jaka", "jaki", "licz", "kwot",
                    "tota", "lacz", "okol"}
@@ -165,6 +173,13 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
     >>> counts_asked("How many workers will Russia hire?", "12,000 [1].", [quote], "pracownik zatrudnić Rosja")
     True
 
+    A loss (killed, wounded, captured) is said in the sentence with the number:
+    >>> sent, lost = "Korea Północna wysłała ok. 14 tys. żołnierzy.", "Śmierć poniosło ponad 6 tys. z nich."
+    >>> counts_asked("How many soldiers were wounded?", "14,000 soldiers [1].", [sent], "żołnierz ranny")
+    False
+    >>> counts_asked("How many soldiers were killed?", "Over 6,000 [1].", [lost], "żołnierz zabity")
+    True
+
     A salary, cost, range or weight is a number with its unit there:
     >>> counts_asked("What monthly salary do the soldiers get?", "14,000 yuan [1].", ["Wysłała 14 tys. żołnierzy."])
     False
@@ -175,6 +190,9 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
         return True
     given = {v for v in numbers(strip_markers(answer)) - numbers(question)
              if not (1900 <= v <= 2100 and v.is_integer())}          # years say when, not how many
+    lost = [said for asked_by, said in _CASUALTIES if asked_by.search(question)]
+    if lost:                              # killed, wounded, captured: the sentence says which
+        return _judged(given, quotes, lambda after: True, lambda quote: any(said.search(quote) for said in lost))
     if _MEASURE.search(question):         # a salary, range or weight is a number with its unit
         return _judged(given, quotes, lambda after: bool(_UNIT.match(after)))
     if words is None:
@@ -252,14 +270,16 @@ def shortfall(question: str, answer: str, quotes: list[str], words: str | None =
     return ""
 
 
-def _judged(given: set[float], quotes: list[str], counts: Callable[[str], bool]) -> bool:
+def _judged(given: set[float], quotes: list[str], counts: Callable[[str], bool],
+            holds: Callable[[str], bool] = lambda quote: True) -> bool:
     """True unless some number of `given` stands in `quotes` and none of its places there passes
-    `counts` (the text after the number); numbers no quote holds are not judged."""
+    `counts` (the text after the number) in a quote that `holds` accepts; numbers no quote holds
+    are not judged."""
     judged = False
     for quote in quotes:
         for value, _, end in number_spans(quote):
             if value in given:
                 judged = True
-                if counts(quote[end:]):
+                if counts(quote[end:]) and holds(quote):
                     return True
     return not judged
