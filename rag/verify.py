@@ -156,17 +156,18 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
     text, _ = cite(text, passages)
     texts = [p.text or p.chunk.text for p in passages]
     shown = [TermIndex(t) for t in texts]
+    capitals = [{capital(w) for w in _WORDS.findall(t)} - {None} for t in texts]    # the cities each one names
     known = name_words(question + "\n" + "\n".join(p.chunk.text for p in passages))
     asked = TermIndex(" ".join(t.text for t in key_terms(question, initial=known) if t.kind == "name"))
     searched = TermIndex("\n".join(p.chunk.text for p in retrieved or passages))
 
-    def exempt(term, cited: TermIndex, text: str) -> bool:
+    def exempt(term, n: int) -> bool:      # a name of the question, restated, where passage n lacks it
         if term.kind != "name" or not asked.has(term) or not searched.has(term):
             return False
         city = capital(term.text) if len(term.parts) == 1 else None
-        if city and any(capital(w) not in (None, city) for w in _WORDS.findall(text)):
+        if city and capitals[n - 1] - {city}:
             return False                   # "Moscow", where the cited sentence says "w Pjongjangu"
-        return len(term.parts) == 1 or not term.parts[0] & cited.keys
+        return len(term.parts) == 1 or not term.parts[0] & shown[n - 1].keys
 
     kept, citations, scores, dropped = [], [], [], []
     threshold = getattr(judge, "threshold", 0.5)
@@ -178,7 +179,7 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
 
         def lacking(text: str, n: int) -> list[str]:      # the terms of `text` passage n does not hold
             terms = key_terms(text, initial=known)
-            return missing([t for t in terms if not exempt(t, shown[n - 1], texts[n - 1])], shown[n - 1])
+            return missing([t for t in terms if not exempt(t, n)], shown[n - 1])
 
         tail = uncited_tail(sentence)
         head = strip_markers(sentence[:sentence.rindex(tail)]).rstrip(",;: ") + "." if tail else claim
