@@ -8,9 +8,13 @@ kieruje NIS?") whose cited sentences name no post at all. Other questions are no
 
     >>> asks("Ilu żołnierzy wysłała Korea Północna?"), asks("When did Shoigu visit Pyongyang?")
     ('quantity', 'time')
+    >>> asks("On exactly which day in June was the treaty signed?"), asks("Którego dnia podpisano traktat?")
+    ('time', 'time')
     >>> asks("Which North Korean officials met Shoigu?"), asks("Który rosyjski urzędnik przyjechał?")
     ('who', 'who')
     >>> asks("Whose inauguration coincided with the visit?"), asks("Z kim spotkał się Szojgu?")
+    ('who', 'who')
+    >>> asks("What are the names of the officials who met them?"), asks("Jak nazywają się ci urzędnicy?")
     ('who', 'who')
     >>> gives("Ile trwał pobyt Szojgu?", "Pobyt był jednodniowy [1].")
     True
@@ -59,10 +63,10 @@ _ASKS = [
                             rf"value|size|{_MEASURES})\b)"
                             # a unit asked for: "Jaki zasięg w kilometrach…", "… in dollars?"
                             rf"|\b(w|in) ({_UNITS_ASKED}|procent\w*|percent)\b", re.I)),
-    ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu)|"
-                        r"in (which|what) (month|year)|on what (date|day))\b", re.I)),
-    ("who", re.compile(r"^\s*(kto|kogo|komu|z kim|czyj\w*|who|whom|whose|with whom|to whom|jak nazywa się|"
-                       r"what is the name|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
+    ("time", re.compile(r"^\s*(kiedy|od kiedy|do kiedy|when|since when|w (którym|jakim) (roku|miesiącu|dniu|tygodniu)|"
+                        r"(którego|jakiego) dnia|((on|in) )?(exactly )?(which|what) (exact )?(month|year|date|day))\b", re.I)),
+    ("who", re.compile(r"^\s*(kto|kogo|komu|z kim|czyj\w*|who|whom|whose|with whom|to whom|jak (się )?nazywa(ją)?( się)?|"
+                       r"what (is|are|was|were) the names?|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
                        r"(officials?|leaders?|ministers?|generals?|commanders?|persons?|people|politicians?|"
                        r"spokes\w+|presidents?|urzędni\w*|polity\w*|generał\w*|dowódc\w*|minist\w*|rzeczni\w*|"
                        r"przywódc\w*|osob\w*|osób|prezydent\w*))\b", re.I)),
