@@ -53,12 +53,12 @@ def _words(sentence: str, prefix: int) -> frozenset[str]:
     return frozenset(tokens(sentence, prefix))
 
 
-def _wanted(bm25, groups: list[list[str]]) -> list[dict[str, float]]:
-    """Each group's tokens the articles use, with their idf; a group found twice (two words of one
-    stem) counts once."""
+def _wanted(bm25, groups: list[list[str]], lemmas: bool = False) -> list[dict[str, float]]:
+    """Each group's tokens the articles use, with their idf (`lemmas`: a short dictionary word's
+    inflections too, `BM25.expand`); a group found twice (two words of one stem) counts once."""
     out = {}
     for group in groups:
-        found = {t: bm25.idf(t) for t in group if t in bm25.postings}
+        found = {e: bm25.idf(e) for t in group for e in (bm25.expand(t) if lemmas else [t] if t in bm25.postings else [])}
         if found:
             out.setdefault(frozenset(found), found)
     return list(out.values())
@@ -95,10 +95,12 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
     scores = (np.vstack(vectors) @ embedder.embed_queries(queries).T).max(axis=1)
     closeness = float(scores.max()) if len(scores) else 0.0
     words = {t for q in lexical for t in tokens(q)}
-    known = sum(t in index.bm25.postings for t in words) / len(words) if words else 0.0
+    lemmas = len(queries) > 1          # dictionary words: "Kursk" meets "Kursku" (`BM25.expand`)
+    known = sum(bool(index.bm25.expand(t)) if lemmas else t in index.bm25.postings
+                for t in words) / len(words) if words else 0.0
     for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)) if by_words else ():
         wanted = _wanted(bm25, [tokens(g, prefix) for g in groups] if groups else
-                         [[t] for q in lexical for t in tokens(q, prefix)])
+                         [[t] for q in lexical for t in tokens(q, prefix)], lemmas)
         total = sum(max(g.values()) for g in wanted) or 1.0
         for j, text in enumerate(texts):
             held = _words(text, prefix)

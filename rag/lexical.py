@@ -9,6 +9,7 @@ Folding and cutting make inflected Polish forms meet ("Korei", "Koreą", "Korea"
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -63,24 +64,49 @@ class BM25:
         # token -> (doc ids, term frequencies)
         self.postings = {t: (np.array([d for d, _ in p], dtype=np.int64), np.array([f for _, f in p], dtype=np.float32))
                          for t, p in postings.items()}
+        self._sorted = sorted(self.postings)       # for the words a short token begins (`expand`)
+
+    def expand(self, token: str) -> dict[str, float]:
+        """The indexed tokens a query token stands for, with their weights: itself, and when it is a
+        whole word shorter than the cut (4 letters or more), the longer words it begins, which share
+        its weight: "kursk" (English "Kursk") meets "kursku" and "kurski", "saper" meets "saperz".
+
+        >>> BM25(["w Kursku pod Kurskiem", "Kursk"]).expand("kursk")
+        {'kursk': 0.3333333333333333, 'kurski': 0.3333333333333333, 'kursku': 0.3333333333333333}
+        """
+        found = [token] if token in self.postings else []
+        if 4 <= len(token) < self.prefix and token.isalpha():
+            at = bisect.bisect_left(self._sorted, token)
+            while at < len(self._sorted) and self._sorted[at].startswith(token):
+                if self._sorted[at] != token:
+                    found.append(self._sorted[at])
+                at += 1
+        return {t: 1.0 / len(found) for t in found}
 
     def idf(self, token: str) -> float:
         df = len(self.postings[token][0]) if token in self.postings else 0
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
-    def scores(self, query: str) -> np.ndarray:
-        scores = np.zeros(self.n, dtype=np.float32)
+    def query_tokens(self, query: str, lemmas: bool = False) -> dict[str, float]:
+        """The indexed tokens a query meets, with their weights; with `lemmas` (the query is
+        dictionary forms, which Polish text inflects), a short word's longer words too (`expand`)."""
+        out: dict[str, float] = defaultdict(float)
         for tok in set(tokens(query, self.prefix)):
-            if tok not in self.postings:
-                continue
+            for t, weight in (self.expand(tok) if lemmas else {tok: 1.0} if tok in self.postings else {}).items():
+                out[t] += weight
+        return dict(out)
+
+    def scores(self, query: str, lemmas: bool = False) -> np.ndarray:
+        scores = np.zeros(self.n, dtype=np.float32)
+        for tok, weight in self.query_tokens(query, lemmas).items():
             ids, tf = self.postings[tok]
-            scores[ids] += self.idf(tok) * tf * (self.k1 + 1) / (tf + self._norm[ids])
+            scores[ids] += weight * self.idf(tok) * tf * (self.k1 + 1) / (tf + self._norm[ids])
         return scores
 
-    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(self, query: str, n: int, allowed: np.ndarray | None = None, lemmas: bool = False) -> list[tuple[int, float]]:
         """[(doc index, score)] best first, only documents sharing a token with the query, and only
-        among the `allowed` doc indexes when given."""
-        scores = self.scores(query)
+        among the `allowed` doc indexes when given (`lemmas`: as in `query_tokens`)."""
+        scores = self.scores(query, lemmas)
         if allowed is not None:
             keep = np.zeros(self.n, dtype=bool)
             keep[allowed] = True

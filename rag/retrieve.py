@@ -78,7 +78,7 @@ class HybridRetriever:
         lexical_query = translation if language == "en" and translation else question
         weights = LANGUAGE_WEIGHTS["en" if language == "en" else "pl"] if self.fusion == "language" else (1.0, 1.0)
         found = self.index.search(Query(self.embedder.embed_queries([question])[0], lexical_query, self.candidates,
-                                        weights, self.rrf_k, where))
+                                        weights, self.rrf_k, where, lemmas=language == "en" and bool(translation)))
         passages = []
         for rank, (i, score) in enumerate(found.fused[:k], start=1):
             chunk = self.index.chunks[i]

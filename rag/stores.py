@@ -159,6 +159,7 @@ class Query:
     weights: tuple[float, float] = (1.0, 1.0)   # (dense, lexical) RRF weights
     rrf_k: int = 60
     where: Filter | None = None
+    lemmas: bool = False                   # `text` is dictionary forms: a short word meets its inflections (BM25.expand)
 
 
 @dataclass
@@ -192,7 +193,7 @@ class FaissStore:
         if rows is not None and rows.size == 0:
             return Candidates([])
         dense = index.dense_search(query.vector[None, :], query.n, rows)[0]
-        lexical = index.bm25.search(query.text, query.n, allowed=rows)
+        lexical = index.bm25.search(query.text, query.n, allowed=rows, lemmas=query.lemmas)
         return _fuse(dense, lexical, query)
 
     def sync(self, index: Index, notify: Notify | None = None, rewrite: Iterable[str] = ()) -> None:
@@ -234,13 +235,13 @@ def passage_weights(text: str, avgdl: float, bm25: BM25) -> dict[int, float]:
     return dict(weights) or {EMPTY_TOKEN: 1.0}
 
 
-def query_weights(text: str, bm25: BM25) -> dict[int, float]:
+def query_weights(text: str, bm25: BM25, lemmas: bool = False) -> dict[int, float]:
     """The query side of BM25: token id -> idf from the local chunk statistics, for the query's
-    distinct tokens that occur in some chunk (the others would score nothing)."""
+    distinct tokens that occur in some chunk (the others would score nothing; `lemmas`: as in
+    `BM25.query_tokens`)."""
     weights: dict[int, float] = defaultdict(float)
-    for tok in set(tokens(text, bm25.prefix)):
-        if tok in bm25.postings:
-            weights[token_id(tok)] += bm25.idf(tok)
+    for tok, weight in bm25.query_tokens(text, lemmas).items():
+        weights[token_id(tok)] += weight * bm25.idf(tok)
     return dict(weights)
 
 
@@ -487,7 +488,7 @@ class MilvusStore:
         if n == 0:
             return Candidates([])
         vector = np.asarray(query.vector, dtype=np.float32)
-        sparse = query_weights(query.text, index.bm25)
+        sparse = query_weights(query.text, index.bm25, query.lemmas)
         dense_params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF, n)}}
         if self.ranker:
             return self._hybrid(index, name, vector, sparse, expr, dense_params, query, n)

@@ -103,6 +103,19 @@ def test_sparse_vectors_reproduce_the_local_bm25_scores():
     assert query_weights("słowa spoza korpusu", bm) == {}
 
 
+def test_a_short_dictionary_word_meets_its_inflections_in_both_stores_alike():
+    # "Kursk" from the dictionary is cut to "kursk", which the articles' "Kursku" ("kursku") never was
+    docs = ["Żołnierze walczą w Kursku.", "Pod Kurskiem i w obwodzie kurskim.", "Pogoda w Seulu."]
+    bm = BM25(docs)
+    assert not bm.scores("Kursk").any()
+    lemmas = bm.scores("Kursk", lemmas=True)
+    assert lemmas[0] > 0 and lemmas[1] > 0 and lemmas[2] == 0
+    q = query_weights("Kursk", bm, lemmas=True)
+    milvus_scores = [sum(w * passage_weights(d, bm.avgdl, bm).get(t, 0.0) for t, w in q.items()) for d in docs]
+    assert np.allclose(milvus_scores, lemmas, atol=1e-5)
+    assert bm.expand("rosja") == {} and bm.expand("walczą") == {}      # a word of 6 letters is cut already
+
+
 def test_filter_rules_and_bad_filters():
     f = Filter(article_ids={"a"}, since="2024-10", until="2024-12")
     assert f.allows("a", "2024-12-31") and not f.allows("a", "2025-01") and not f.allows("b", "2024-11")
