@@ -62,7 +62,7 @@ class Settings:
     antecedents: int = 3            # a chosen sentence whose speaker is in an earlier one ("- … - dodał.") brings the
                                     # nearest earlier sentence with a name, looked for this many back (0: off): README "Levers"
     follow: bool = True             # the best sentence brings the next one of its passage when that one goes on about it
-                                    # ("Oficjalnie mają oni…"); Polish questions only (English: no gain): README "Levers"
+                                    # ("Oficjalnie mają oni…"): README "Levers"
     prompt_dates: bool = False      # each passage's article date in the prompt (on: worse and slower): README "Levers"
     # answering policy
     english_answers: str = "direct"  # English questions: "direct" (answer in English) or "via-polish" (in Polish, check, translate): README "Levers"

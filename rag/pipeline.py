@@ -161,7 +161,7 @@ class Pipeline:
         found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
                                 self.settings.prompt_budget, by_words=language != "en" or bool(translation),
                                 margin=self.settings.second_margin, antecedents=self.settings.antecedents,
-                                follow=self.settings.follow and language != "en",      # English: no gain (README)
+                                follow=self.settings.follow,
                                 groups=self._word_groups(retrieval_query, translation) if language == "en" else None)
         run.passages = found.passages
         if premise.off_topic(question, passages, found.closeness, found.known, self.min_similarity):   # "pierogi"
