@@ -100,7 +100,9 @@ def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
     every word gives its prefixes of 3 to 6 letters.
 
     >>> sorted(word_keys("Kimem")), sorted(word_keys("Kim", evidence=True)), sorted(word_keys("Army"))
-    (['kim'], ['kim'], ['arm', 'wojs'])
+    (['kim'], ['kim'], ['arm', 'wojsk'])
+    >>> sorted(word_keys("Kharkiv")), sorted(word_keys("charakter", evidence=True))    # by "Charków": not "charakter"
+    (['char', 'czarko'], ['cza', 'czar', 'czara', 'czarak'])
     >>> sorted(word_keys("Vladivostok")), sorted(word_keys("Ałabudze")), sorted(word_keys("Władimira", evidence=True))
     (['wladiw', 'wladjw'], ['alabu'], ['wla', 'wlad', 'wladi', 'wladim'])
     """
@@ -116,11 +118,20 @@ def word_keys(word: str, evidence: bool = False) -> frozenset[str]:
     if evidence:
         keys.update([k[:3] for k in keys])
     else:                                  # an English word of a name, met by its Polish words: "People's" -> "lud"
-        keys.update(transliterate(t)[:_key_length(len(t))] for t in translations(word))
+        keys.update(_lemma_key(t) for t in translations(word))
     for english, polish in _EN_TO_PL.items():
         if folded.startswith(english):
             keys.update(polish)
     return frozenset(keys)
+
+
+def _lemma_key(lemma: str) -> str:
+    """A dictionary form's stem, as far as its inflected forms share it: the word less its final
+    vowels, at most 6 letters ("Rosja" -> "rosj" for "Rosji"; "Charków" -> "czarko" for "Charkowie",
+    where 4 letters would also meet "charakter")."""
+    spelled = transliterate(lemma)
+    stem = spelled.rstrip("aeiouy")
+    return stem[:6] if len(stem) >= 3 else spelled[:3]
 
 
 def _key_length(letters: int) -> int:
