@@ -15,7 +15,8 @@ it "who said…?" cannot be answered. With `follow`, the best sentence brings th
 passage when that one goes on about it ("…ponad 5 tysięcy żołnierzy… jednostek inżynieryjnych"
 then "Oficjalnie mają oni wspierać odbudowę infrastruktury…"). Titles and subheadings are left out. For an
 English question the words are its Polish words (by dictionary, `rag/lexicon.py`, or the model's
-translation), and only words the articles contain count; the dictionary's words are grouped by the
+translation), and only words the articles contain count (a short dictionary word also meets the
+longer words it begins, its inflections: "Kursk" meets "Kursku", `BM25.expand`); the dictionary's words are grouped by the
 English word they render, and a sentence meets that word by any one of them (counted word by word,
 "military" with its four renderings outweighed "Szef HUR"); with no Polish words at all
 (`query_lexicon` and `translate_query` both off) its sentences are scored by embedding alone, since

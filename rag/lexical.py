@@ -2,7 +2,9 @@
 
 Folding and cutting make inflected Polish forms meet ("Korei", "Koreą", "Korea" -> "korea"/"korei"
 -> "korei"), and make English spellings of names land near Polish ones ("Budanov"/"Budanow" ->
-"budano"). The inverted index keeps scoring proportional to the query's postings, not the corpus.
+"budano"). Dictionary forms (an English question's Polish words) are shorter than the words the
+articles inflect from them: a short one also meets the longer words it begins (`BM25.expand`). The
+inverted index keeps scoring proportional to the query's postings, not the corpus.
 
     >>> tokens("Północnokoreańscy żołnierze, Szojgu i 12 tys.")
     ['polnoc', 'zolnie', 'szojgu', '12', 'tys']

@@ -373,6 +373,16 @@ def test_an_english_word_meets_the_sentence_by_any_one_of_its_polish_renderings(
 
 
 
+def test_english_and_polish_questions_both_bring_the_sentence_that_goes_on(make_pipeline, monkeypatch):
+    seen = []
+    select = evidence.select
+    monkeypatch.setattr(evidence, "select", lambda *a, **kw: seen.append(kw["follow"]) or select(*a, **kw))
+    make_pipeline().ask("What is the official job of the North Korean engineering units?")
+    make_pipeline().ask(Q_PL)
+    make_pipeline(follow=False).ask(Q_PL)
+    assert seen == [True, True, False]
+
+
 def test_the_pipeline_groups_an_english_questions_dictionary_words_only(make_pipeline, monkeypatch):
     seen = []
     select = evidence.select
