@@ -372,11 +372,15 @@ def test_an_english_word_meets_the_sentence_by_any_one_of_its_polish_renderings(
     assert not best(None).startswith("Szef HUR")
 
 
+def _select_args(monkeypatch, name: str) -> list:
+    """The `name` keyword each later `evidence.select` call gets, in order."""
+    seen, select = [], evidence.select
+    monkeypatch.setattr(evidence, "select", lambda *a, **kw: seen.append(kw[name]) or select(*a, **kw))
+    return seen
+
 
 def test_english_and_polish_questions_both_bring_the_sentence_that_goes_on(make_pipeline, monkeypatch):
-    seen = []
-    select = evidence.select
-    monkeypatch.setattr(evidence, "select", lambda *a, **kw: seen.append(kw["follow"]) or select(*a, **kw))
+    seen = _select_args(monkeypatch, "follow")
     make_pipeline().ask("What is the official job of the North Korean engineering units?")
     make_pipeline().ask(Q_PL)
     make_pipeline(follow=False).ask(Q_PL)
@@ -384,9 +388,7 @@ def test_english_and_polish_questions_both_bring_the_sentence_that_goes_on(make_
 
 
 def test_the_pipeline_groups_an_english_questions_dictionary_words_only(make_pipeline, monkeypatch):
-    seen = []
-    select = evidence.select
-    monkeypatch.setattr(evidence, "select", lambda *a, **kw: seen.append(kw["groups"]) or select(*a, **kw))
+    seen = _select_args(monkeypatch, "groups")
     make_pipeline().ask("Who heads Ukraine's military intelligence (HUR)?")
     make_pipeline().ask(Q_PL)
     make_pipeline(query_lexicon=False, translate_query=True).ask("Who heads Ukraine's military intelligence (HUR)?")
