@@ -118,10 +118,19 @@ def new_names(question: str, answer: str) -> list[list[str]]:
     Un" restates the question's "Kim Jong Un", and its "Kim"; a title is no part of the name:
     "Generał Kyryło Budanow" is new to "Which general…?". Nor are the question's words in lower
     case ("centrum": "Centrum…" starting the answer), nor the country of a nationality it names
-    ("rosyjskie centrum": "Rosja").
+    ("rosyjskie centrum": "Rosja"). But a post, its body and its holder run together as one
+    capitalised name ("Rzecznik Kremla Dmitrij Pieskow"): after a post, two or more words after the
+    last one the question holds, none of them a country's, are the holder's name, new though the
+    body is asked.
 
     >>> new_names("Which general spoke?", "Generał Kyryło Budanow spoke [1].")
     [['Kyryło', 'Budanow']]
+    >>> new_names("Who is the Kremlin spokesman?", "Rzecznik Kremla Dmitrij Pieskow [1].")
+    [['Dmitrij', 'Pieskow']]
+    >>> new_names("Kto przewodniczy Dumie?", "Przewodniczący Dumy Państwowej Federacji Rosyjskiej [1].")
+    []
+    >>> new_names("Kto kieruje HUR?", "Szef HUR Kyryło Budanow [1]."), new_names("Who met Kim?", "He met Kim Dzong Un [1].")
+    ([['Kyryło', 'Budanow']], [])
     """
     text = strip_markers(answer)
     capitalised = {fold(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
@@ -130,13 +139,36 @@ def new_names(question: str, answer: str) -> list[list[str]]:
     out = []
     for t in key_terms(text, initial=capitalised):
         words = [w for w in t.text.split() if not _POST.fullmatch(w)]
-        if t.kind == "name" and _new_name(words, asked) and not any(holds(t.text) for holds in restated):
-            out.append(words)
+        if t.kind != "name":
+            continue
+        if _new_name(words, asked):
+            if not any(holds(t.text) for holds in restated):
+                out.append(words)
+        elif len(holder := _holder(words, asked)) >= 2 and _HOLDS_POST.search(_before(text, t.text) + t.text) \
+                and not any(holds(" ".join(holder)) for holds in restated):
+            out.append(holder)
     return out
 
 
 def _new_name(words: list[str], asked: set[str]) -> bool:
     return bool(words) and all(not word_keys(w, evidence=True) & asked for w in words)
+
+
+def _before(text: str, term: str) -> str:
+    """The word just before `term` in `text` ("Szef" of "Szef HUR Kyryło Budanow")."""
+    words = text[:max(text.find(term), 0)].split()
+    return words[-1] + " " if words else ""
+
+
+def _holder(words: list[str], asked: set[str]) -> list[str]:
+    """The words of a name after the last one `asked` holds, unless one of them names a country
+    ("Dumy Państwowej Federacji Rosyjskiej" ends with a state, not a person)."""
+    tail = []
+    for w in reversed(words):
+        if word_keys(w, evidence=True) & asked:
+            break
+        tail.insert(0, w)
+    return [] if len(tail) == len(words) or any(names_country(w) for w in tail) else tail
 
 
 # a quantity asked by its measure or unit, answered by a number with a unit: "What monthly salary…?" is not
@@ -216,6 +248,8 @@ _LEADS = re.compile(r"\b(kieruj\w*|kierował\w*|na czele|dowodz\w*|dowodził\w*|
 _POST = re.compile(r"\b(szef\w*|dowódc\w*|przewodnicząc\w*|dyrektor\w*|prezes\w*|prezydent\w*|premier\w*|minist\w*|"
                    r"generał\w*|gen\.|sekretarz\w*|przywódc\w*|komendant\w*|kierowni\w*|naczelni\w*|"
                    r"head|chief|commander|director|chair\w*|president|minister|general|leader|secretary)\b", re.I)
+# a post, for a name run that may end with its holder: `_POST`'s, and a spokesman's
+_HOLDS_POST = re.compile(rf"{_POST.pattern}|\b(rzeczni\w*|spokes\w*)\b", re.I)
 
 
 _BEFORE_POST, _AFTER_POST = 2, 6    # words around a post that may name its holder: "Przewodniczący Dumy

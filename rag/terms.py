@@ -254,13 +254,24 @@ def _starts_sentence(text: str, start: int) -> bool:
     return bool(_SENTENCE_START.search(text[max(0, start - 3):start])) or start == 0
 
 
+# a word and a name glued by a lost space ("Rosyjski przywódcaWładimir Putin"): the article still names him
+_GLUED = re.compile(r"(?<=[a-ząćęłńóśźż])(?=[A-ZĄĆĘŁŃÓŚŹŻ])")
+
+
 class TermIndex:
-    """The keys present in a text: every word's (any case), its numbers and its months."""
+    """The keys present in a text: every word's (any case; each of two words glued by a lost space
+    too), its numbers and its months.
+
+    >>> TermIndex("Rosyjski przywódcaWładimir Putin powiedział").has(key_terms("Władimir Putin")[0])
+    True
+    """
 
     def __init__(self, text: str):
         self.keys: set[str] = set()
         for m in _WORD.finditer(text):
             self.keys.update(_evidence_keys(m.group(0)))
+            for part in _GLUED.split(m.group(0)) if _GLUED.search(m.group(0)) else ():
+                self.keys.update(_evidence_keys(part))
         self.keys.update(f"n{v:g}" for v in numbers(text))
 
     def has(self, term: Term) -> bool:

@@ -243,6 +243,24 @@ def test_who_holds_a_post_is_refused_when_no_cited_sentence_names_a_post(make_pi
         "Kto chce zatrudnić pracowników z Korei Północnej w Tatarstanie?").refused       # who, but no post asked
 
 
+def test_who_is_answered_by_a_post_its_body_and_holder_written_as_one_name(make_pipeline):
+    # "Rzecznik Kremla Dmitrij Pieskow": the question's "Kremla" in the same capitalised run as the
+    # holder did not make him a name the question already holds
+    answer = make_pipeline(["Rzecznik Kremla Dmitrij Pieskow [1]."]).ask(
+        "Który rzecznik Kremla przyjął podobną narrację o pomocy żołnierzy z Korei Północnej?")
+    assert not answer.refused and "Pieskow" in answer.answer
+    answer = make_pipeline(["Przewodniczący Dumy Państwowej Federacji Rosyjskiej [1]."]).ask(
+        "Kto przewodniczy Dumie Państwowej Federacji Rosyjskiej?")       # the post and body, no holder
+    assert answer.refused and "no who as asked" in answer.dropped[-1]
+
+
+def test_a_name_glued_to_the_word_before_it_in_the_article_is_still_found_there(make_pipeline):
+    # the article writes "Rosyjski przywódcaWładimir Putin powiedział w kwietniu…" (a lost space)
+    answer = make_pipeline(["Rosyjski przywódca Władimir Putin powiedział to w kwietniu [1]."]).ask(
+        "Który przywódca Rosji powiedział w kwietniu, że z pomocą Korei Północnej wyparto Ukraińców z obwodu kurskiego?")
+    assert not answer.refused and "Władimir Putin" in answer.answer
+
+
 def test_a_number_that_counts_something_else_is_refused(make_pipeline):
     # the cited sentence's "12 tys." counts workers, not the drones asked about
     question = "Ile dronów Shahed Rosja chce produkować w Tatarstanie?"
