@@ -126,7 +126,7 @@ def bench_pipeline(settings: Settings, questions: list[str]) -> dict:
     t = time.perf_counter()
     generator = get_generator(settings.llm, settings.cache_dir, settings.llm_sha256, settings.n_ctx,
                               settings.n_threads, settings.temperature, settings.state_cache_mb, settings.llm_repack,
-                              repeat_penalty=settings.repeat_penalty)
+                              repeat_penalty=settings.repeat_penalty, flash=settings.flash_attn)
     generator.llm   # load now
     out["llm_load_s"] = time.perf_counter() - t
     out["prompt_tokens_per_s"] = prompt_speed(generator.llm)
@@ -368,7 +368,7 @@ def load_modes_markdown(r: dict) -> str:
              f"features: {r['cpu']['features']}.", f"llama.cpp: {r['llama.cpp']}", "",
              f"Model {r['llm']}; medians of {r['rounds']} alternating rounds x {r['repeats']} repeats "
              "(prompt: 256 tokens on a cold context; generation: 64 tokens).", "",
-             "| weight repacking | load (s) | prompt (tokens/s) | generation (tokens/s) |", "|---|---|---|---|"]
+             "| mode | load (s) | prompt (tokens/s) | generation (tokens/s) |", "|---|---|---|---|"]
     for mode, row in r["modes"].items():
         if row["failed"] and not row["prompt_tokens_per_s"]:
             lines.append(f"| {mode} | failed: {row['failed']} | | |")

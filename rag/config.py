@@ -55,6 +55,7 @@ class Settings:
     temperature: float = 0.0
     repeat_penalty: float = 1.05    # llama.cpp's penalty on tokens the answer already wrote (1: none): README "Levers"
     llm_repack: str = "auto"        # llama.cpp weight repacking: auto (off on CPUs with AMX) | on | off; rag/hardware.py
+    flash_attn: bool = False        # llama.cpp flash attention: measured no faster on AVX2 (README "CPU support")
     state_cache_mb: int = 256       # saved llama.cpp states, so prompt prefixes survive other calls (0: off)
     prompt_budget: int = 100        # tokens of passage text in the prompt: measured, README "Levers"
     second_margin: float = 0.5      # the best sentence goes in alone when it scores this much above the next (0: off,

@@ -71,7 +71,7 @@ class ProbeResult:
 
 
 def probe_command(model_path: str, plan: LoadPlan, n_threads: int) -> list[str]:
-    spec = json.dumps({"path": model_path, "repack": plan.repack, "n_threads": n_threads})
+    spec = json.dumps({"path": model_path, "repack": plan.repack, "flash_attn": plan.flash_attn, "n_threads": n_threads})
     return [sys.executable, "-m", "rag.doctor", "--probe", spec]
 
 
@@ -120,7 +120,10 @@ def explain_failure(code: int, stderr: str, stages: dict, plan: LoadPlan, cpu: C
     if plan.repack:
         return (f"{head}: try without weight repacking, llm_repack = \"off\" (or RAG_LLM_REPACK=off); if it "
                 "persists, rebuild llama-cpp-python here: pip install --force-reinstall --no-cache-dir llama-cpp-python")
-    return (f"{head} with repacking off: rebuild llama-cpp-python on this machine "
+    if plan.flash_attn:
+        return (f"{head}: try without flash attention, flash_attn = false (or RAG_FLASH_ATTN=false); if it "
+                "persists, rebuild llama-cpp-python here: pip install --force-reinstall --no-cache-dir llama-cpp-python")
+    return (f"{head} with repacking and flash attention off: rebuild llama-cpp-python on this machine "
             "(pip install --force-reinstall --no-cache-dir llama-cpp-python) and try another model file")
 
 
@@ -160,7 +163,7 @@ def _probe_main(spec: dict) -> int:
     from .generators import LlamaCppGenerator
 
     t = time.perf_counter()
-    plan = LoadPlan(bool(spec["repack"]), "doctor probe")
+    plan = LoadPlan(bool(spec["repack"]), "doctor probe", bool(spec.get("flash_attn")))
     generator = LlamaCppGenerator(Path(spec["path"]), "probe", n_ctx=512, n_threads=int(spec["n_threads"]),
                                   state_cache_mb=0, plan=plan)
     generator.llm
@@ -194,27 +197,33 @@ def _speeds(llm, repeats: int, prompt_tokens: int = 256, gen_tokens: int = 64) -
     return {"prompt_tokens_per_s": prompt, "gen_tokens_per_s": gen}
 
 
+# the load modes `measure_load_modes` compares: name -> (weight repacking, flash attention)
+LOAD_MODES = {"repack on": (True, False), "repack off": (False, False), "repack off, flash attention": (False, True)}
+
+
 def measure_load_modes(settings: Settings, rounds: int = 4, repeats: int = 3, cpu: CpuInfo | None = None) -> dict:
-    """Prompt and generation speed with weight repacking on and off, each mode in its own child
-    process (so a mode that crashes on this CPU is reported, not fatal), alternating modes for
-    `rounds` rounds (in turn first) so that a drift in the machine's speed hits both alike."""
+    """Prompt and generation speed with weight repacking on and off, and with flash attention,
+    each mode in its own child process (so a mode that crashes on this CPU is reported, not
+    fatal), modes alternating for `rounds` rounds (in turn first) so that a drift in the machine's
+    speed hits all alike."""
     from .generators import physical_cores
     from .models import resolve_llm
 
     cpu = cpu or this_cpu()
     path = str(resolve_llm(settings.llm, settings.cache_dir, settings.llm_sha256))
     threads = settings.n_threads or physical_cores()
-    modes = {"on": {"load_s": [], "prompt_tokens_per_s": [], "gen_tokens_per_s": [], "failed": ""},
-             "off": {"load_s": [], "prompt_tokens_per_s": [], "gen_tokens_per_s": [], "failed": ""}}
+    modes = {m: {"load_s": [], "prompt_tokens_per_s": [], "gen_tokens_per_s": [], "failed": ""} for m in LOAD_MODES}
     info = ""
+    names = list(LOAD_MODES)
     for n in range(rounds):
-        for mode in (("on", "off") if n % 2 == 0 else ("off", "on")):     # neither mode always goes first
+        for mode in names[n % len(names):] + names[:n % len(names)]:      # no mode always goes first
             row = modes[mode]
             if row["failed"]:
                 continue
-            plan = LoadPlan(mode == "on", mode)
+            plan = LoadPlan(LOAD_MODES[mode][0], mode, LOAD_MODES[mode][1])
             command = [sys.executable, "-m", "rag.doctor", "--probe",
-                       json.dumps({"path": path, "repack": plan.repack, "n_threads": threads, "speed": repeats})]
+                       json.dumps({"path": path, "repack": plan.repack, "flash_attn": plan.flash_attn,
+                                   "n_threads": threads, "speed": repeats})]
             result = run_probe(command, plan, cpu, timeout=600)
             info = info or result.system_info
             speed = result.stages.get("speed")
@@ -237,7 +246,7 @@ def check_generation(settings: Settings, cpu: CpuInfo | None = None, timeout: fl
     if is_server_spec(settings.llm):
         return check_server_generation(settings)
     cpu = cpu or this_cpu()
-    plan = plan_load(settings.llm_repack, cpu)
+    plan = plan_load(settings.llm_repack, cpu, settings.flash_attn)
     path = resolve_llm(settings.llm, settings.cache_dir, settings.llm_sha256)
     return run_probe(probe_command(str(path), plan, settings.n_threads or physical_cores()), plan, cpu, timeout)
 
@@ -361,7 +370,7 @@ def index_report(settings: Settings) -> dict:
 
 def report(settings: Settings, cpu: CpuInfo | None = None, probe: bool = True) -> dict:
     cpu = cpu or this_cpu()
-    plan = plan_load(settings.llm_repack, cpu)
+    plan = plan_load(settings.llm_repack, cpu, settings.flash_attn)
     out = {
         "python": f"{platform.python_version()} ({sys.executable})",
         "platform": platform.platform(),

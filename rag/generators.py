@@ -105,9 +105,11 @@ class LlamaCppGenerator:
                 try:
                     with _model_params(self.plan.repack) as applied:
                         llm = Llama(model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                    n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                                    n_threads_batch=self.n_threads, n_batch=512, flash_attn=self.plan.flash_attn,
+                                    verbose=False)
                     if not applied:
-                        self.load_note = "repack: llama-cpp-python's default (it has no use_extra_bufts switch)"
+                        self.load_note = ("repack: llama-cpp-python's default (it has no use_extra_bufts switch); "
+                                          f"flash attention {'on' if self.plan.flash_attn else 'off'}")
                 except Exception as exc:
                     raise ModelError(f"cannot load {self.path} ({exc}): the file may be damaged; "
                                      "delete it so it is joined or downloaded again") from None
@@ -272,10 +274,12 @@ _CACHE_LOCK = threading.Lock()
 
 def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 4096, n_threads: int = 0,
                   temperature: float = 0.0, state_cache_mb: int = 256, repack: str = "auto",
-                  timeout: float = 60.0, retries: int = 3, repeat_penalty: float = 1.05) -> Generator:
+                  timeout: float = 60.0, retries: int = 3, repeat_penalty: float = 1.05,
+                  flash: bool = False) -> Generator:
     """The process-wide generator for a spec. In process: the model file is resolved now, loaded on
     first use; `repack` is the llm_repack setting (auto | on | off), decided for this CPU by
-    `plan_load`. An `openai:` spec: a server client, whose model is checked on first use."""
+    `plan_load`, and `flash` the flash_attn setting. An `openai:` spec: a server client, whose model
+    is checked on first use."""
     from .models import resolve_llm
 
     if is_server_spec(spec):
@@ -284,8 +288,9 @@ def get_generator(spec: str, cache_dir: Path, sha256: str = "", n_ctx: int = 409
             if key not in _CACHE:
                 _CACHE[key] = OpenAIGenerator(spec, temperature=temperature, timeout=timeout, retries=retries)
             return _CACHE[key]
-    plan = plan_load(repack, this_cpu())
-    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb, plan.repack, repeat_penalty)
+    plan = plan_load(repack, this_cpu(), flash)
+    key = (spec, str(cache_dir), sha256, n_ctx, n_threads, temperature, state_cache_mb, plan.repack, plan.flash_attn,
+           repeat_penalty)
     with _CACHE_LOCK:
         if key not in _CACHE:
             path = resolve_llm(spec, cache_dir, sha256)

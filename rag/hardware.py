@@ -8,12 +8,16 @@ for AVX2/AVX-512. On AMX CPUs the AMX path crashes in the first decode with Q4_K
 generation the same (`rag bench --load-modes`, README "CPU support"), so `llm_repack = "auto"` leaves
 it off on every x86-64 CPU, and keeps llama.cpp's default (on) elsewhere, e.g. on ARM.
 
+Flash attention (llama.cpp's fused attention kernel, setting `flash_attn`) is off by default: on
+that AVX2 CPU it measured no faster (README "CPU support"), and on some Arm server CPUs it halves
+prompt speed (llama.cpp issue 27086); `rag bench --load-modes` measures it on the CPU at hand.
+
 This module only reads `/proc/cpuinfo`-style text and decides; it loads nothing.
 """
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import BadInput
 
@@ -75,10 +79,11 @@ def this_cpu() -> CpuInfo:
 class LoadPlan:
     repack: bool        # llama.cpp's use_extra_bufts
     reason: str         # one line for the answer's models block and `rag doctor`
+    flash_attn: bool = False     # llama.cpp's flash attention
 
 
-def plan_load(setting: str, cpu: CpuInfo) -> LoadPlan:
-    """How to load a GGUF on this CPU for `llm_repack` = auto | on | off.
+def plan_load(setting: str, cpu: CpuInfo, flash: bool = False) -> LoadPlan:
+    """How to load a GGUF on this CPU for `llm_repack` = auto | on | off (and `flash_attn`, `flash`).
 
     >>> plan_load("auto", CpuInfo("Xeon", frozenset({"avx2", "amx_tile", "amx_int8"}))).repack
     False
@@ -87,6 +92,11 @@ def plan_load(setting: str, cpu: CpuInfo) -> LoadPlan:
     >>> plan_load("auto", CpuInfo("Neoverse-V2", frozenset({"asimd", "sve"}), arch="aarch64")).repack
     True
     """
+    plan = _plan_repack(setting, cpu)
+    return replace(plan, flash_attn=flash, reason=plan.reason + ("; flash attention on: set by flash_attn" if flash else ""))
+
+
+def _plan_repack(setting: str, cpu: CpuInfo) -> LoadPlan:
     setting = (setting or "auto").strip().lower()
     if setting not in REPACK_SETTINGS:
         raise BadInput(f"llm_repack must be one of {', '.join(REPACK_SETTINGS)}, got {setting!r}")

@@ -60,7 +60,7 @@ class Pipeline:
             s = self.settings
             self._generator = get_generator(s.llm, s.cache_dir, s.llm_sha256, s.n_ctx, s.n_threads, s.temperature,
                                             s.state_cache_mb, s.llm_repack, s.server_timeout, s.server_retries,
-                                            repeat_penalty=s.repeat_penalty)
+                                            repeat_penalty=s.repeat_penalty, flash=s.flash_attn)
         return self._generator
 
     @property

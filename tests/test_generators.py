@@ -75,3 +75,24 @@ def test_the_repeat_penalty_setting_reaches_llama_cpp_and_names_the_configuratio
     assert seen == [1.0, 1.05]
     default, other = Settings(), Settings(repeat_penalty=Settings.repeat_penalty + 0.1)
     assert "-rp" not in configuration_name(default) and "-rp" in configuration_name(other)
+
+
+def test_the_flash_attention_plan_reaches_llama_cpp(monkeypatch):
+    import llama_cpp
+
+    from rag.hardware import LoadPlan
+
+    seen = []
+
+    class Loading(FakeLlama):
+        def __init__(self, **kw):
+            seen.append(kw["flash_attn"])
+            super().__init__()
+
+        def set_cache(self, cache):
+            pass
+
+    monkeypatch.setattr(llama_cpp, "Llama", Loading)
+    for on in (True, False):
+        LlamaCppGenerator("/nonexistent.gguf", "fake", plan=LoadPlan(False, "test", on)).llm
+    assert seen == [True, False]

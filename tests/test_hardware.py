@@ -79,3 +79,10 @@ def test_generator_passes_the_plan_to_llama_cpp(monkeypatch):
         assert g.load_note == "repack test"
     assert seen == [False, True]
     assert native.llama_model_default_params is original
+
+
+def test_flash_attention_is_off_unless_set_and_then_said():
+    cpu = parse_cpuinfo(EPYC)
+    assert plan_load("auto", cpu).flash_attn is False and "flash" not in plan_load("auto", cpu).reason
+    plan = plan_load("auto", cpu, True)
+    assert plan.flash_attn is True and plan.repack is False and "flash attention on" in plan.reason
