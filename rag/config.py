@@ -89,6 +89,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def _coerce(values: dict, source: str) -> dict:
@@ -100,7 +101,7 @@ def _coerce(values: dict, source: str) -> dict:
         default = getattr(Settings(), key)
         try:
             if isinstance(default, bool):
-                value = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+                value = raw if isinstance(raw, bool) else _BOOLEANS[str(raw).strip().lower()]   # "flase": an error
             elif isinstance(default, Path):
                 value = Path(os.path.expanduser(str(raw)))
             elif isinstance(default, (int, float)):
@@ -111,8 +112,9 @@ def _coerce(values: dict, source: str) -> dict:
                 value = raw
             else:
                 value = str(raw)
-        except (TypeError, ValueError):
-            raise BadInput(f"setting {key!r} in {source} has a bad value {raw!r}") from None
+        except (TypeError, ValueError, KeyError):
+            raise BadInput(f"setting {key!r} in {source} has a bad value {raw!r}"
+                           + (": use true or false" if isinstance(default, bool) else "")) from None
         out[key] = value
     return out
 

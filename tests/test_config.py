@@ -19,9 +19,11 @@ def test_pyproject_tool_table(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.rag]\nembedder = "minilm"\nverify_citations = false\n')
     s = load_settings(root=tmp_path, environ={"RAG_VERIFY_CITATIONS": "yes"})
     assert s.embedder == "minilm" and s.verify_citations is True
+    assert load_settings(root=tmp_path, environ={"RAG_VERIFY_CITATIONS": "off"}).verify_citations is False
 
 
-@pytest.mark.parametrize("env, message", [({"RAG_K": "many"}, "bad value"), ({"RAG_K": "0"}, "between 1 and 20")])
+@pytest.mark.parametrize("env, message", [({"RAG_K": "many"}, "bad value"), ({"RAG_K": "0"}, "between 1 and 20"),
+                                          ({"RAG_FOLLOW": "flase"}, "'follow' .* bad value 'flase': use true or false")])
 def test_bad_values_are_one_clear_error(tmp_path, env, message):
     with pytest.raises(BadInput, match=message):
         load_settings(root=tmp_path, environ=env)
