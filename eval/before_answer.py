@@ -3,7 +3,9 @@ tokenizer still counts the prompt budget): how long the steps before generation 
 premise check, evidence, prompt: the time to first token less the prompt's evaluation), and how
 much of the answerable questions' key facts the prompt's sentences show, and in how many tokens.
 Over the eval set's questions of one language; times are medians after one warm pass (memoised
-keys and sentence vectors in place, as in a running chat). Settings come as usual (RAG_* etc.):
+keys and sentence vectors in place, as in a running chat). Beside the shown sentences' share, the
+share of the key facts anywhere in the k retrieved passages (whole chunks): what retrieval found,
+so the difference is what the sentence choice left out. Settings come as usual (RAG_* etc.):
 
     .venv/bin/python eval/before_answer.py            # Polish questions
     .venv/bin/python eval/before_answer.py en
@@ -40,12 +42,15 @@ def main() -> None:
     settings = load_settings()
     tokenizer = Pipeline(settings).generator
     pipeline = Pipeline(settings, generator=AtOnce(tokenizer.count_tokens))
-    shown, tokens = [], []
+    shown, found, tokens = [], [], []
+    chunks = {c.id: c.text for c in pipeline.index().chunks}
     for item in items:                              # warm: index, encoder, memoised keys
         answer = pipeline.ask(item["question"])
         if item["answerable"]:          # refused by the premise check: no prompt, nothing shown
             text = "" if answer.missing else " ".join(p.text for p in answer.passages)
             shown.append(sum(has_fact(text, fact) for fact in item["facts"]) / len(item["facts"]))
+            retrieved = " ".join(chunks[c] for c in answer.ranking[:settings.k])
+            found.append(sum(has_fact(retrieved, fact) for fact in item["facts"]) / len(item["facts"]))
             if text:
                 tokens.append(tokenizer.count_tokens(text))
     ms = [pipeline.ask(item["question"]).timings.ttft_ms for item in items]
@@ -53,6 +58,8 @@ def main() -> None:
           f"p90 {statistics.quantiles(ms, n=10)[-1]:.0f} ms")
     print(f"{language}: {len(shown)} answerable; share of their key facts among the shown sentences: "
           f"{statistics.mean(shown):.3f}; the shown sentences' tokens: mean {statistics.mean(tokens):.1f}")
+    print(f"{language}: share of their key facts in the {settings.k} retrieved passages (whole chunks): "
+          f"{statistics.mean(found):.3f}")
 
 
 if __name__ == "__main__":
