@@ -5,8 +5,9 @@ CPU's matrix units: AMX tiles on Intel Xeons that report AMX, and an interleaved
 for AVX2/AVX-512. On AMX CPUs the AMX path crashes in the first decode with Q4_K/Q6_K weights
 (llama.cpp issue 20824, no fix upstream). llama-cpp-python has one switch for both kinds
 (`use_extra_bufts`). On an AVX2 CPU (AMD EPYC) repacking made prompts slower and loading longer, with
-generation the same (`rag bench --load-modes`, README "CPU support"), so `llm_repack = "auto"` leaves
-it off on every x86-64 CPU, and keeps llama.cpp's default (on) elsewhere, e.g. on ARM.
+generation a little faster (`rag bench --load-modes`, README "CPU support"); the prompt is most of
+the time to first token, so `llm_repack = "auto"` leaves it off on every x86-64 CPU, and keeps
+llama.cpp's default (on) elsewhere, e.g. on ARM.
 
 Flash attention (llama.cpp's fused attention kernel, setting `flash_attn`) is off by default: on
 that AVX2 CPU it measured no faster (README "CPU support"), and on some Arm server CPUs it halves
