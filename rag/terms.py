@@ -270,7 +270,8 @@ class TermIndex:
         self.keys: set[str] = set()
         for m in _WORD.finditer(text):
             self.keys.update(_evidence_keys(m.group(0)))
-            for part in _GLUED.split(m.group(0)) if _GLUED.search(m.group(0)) else ():
+            parts = _GLUED.split(m.group(0))
+            for part in parts if len(parts) > 1 else ():
                 self.keys.update(_evidence_keys(part))
         self.keys.update(f"n{v:g}" for v in numbers(text))
 
