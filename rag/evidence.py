@@ -59,7 +59,7 @@ def _wanted(bm25, groups: list[list[str]], lemmas: bool = False) -> list[dict[st
     inflections too, `BM25.expand`); a group found twice (two words of one stem) counts once."""
     out = {}
     for group in groups:
-        found = {e: bm25.idf(e) for t in group for e in (bm25.expand(t) if lemmas else [t] if t in bm25.postings else [])}
+        found = {e: bm25.idf(e) for t in group for e in bm25.meets(t, lemmas)}
         if found:
             out.setdefault(frozenset(found), found)
     return list(out.values())
@@ -97,8 +97,7 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
     closeness = float(scores.max()) if len(scores) else 0.0
     words = {t for q in lexical for t in tokens(q)}
     lemmas = len(queries) > 1          # dictionary words: "Kursk" meets "Kursku" (`BM25.expand`)
-    known = sum(bool(index.bm25.expand(t)) if lemmas else t in index.bm25.postings
-                for t in words) / len(words) if words else 0.0
+    known = sum(bool(index.bm25.meets(t, lemmas)) for t in words) / len(words) if words else 0.0
     for bm25, prefix, weight in ((index.bm25, 6, 1.0), (index.sentence_bm25, 4, 2.0)) if by_words else ():
         wanted = _wanted(bm25, [tokens(g, prefix) for g in groups] if groups else
                          [[t] for q in lexical for t in tokens(q, prefix)], lemmas)

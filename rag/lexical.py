@@ -85,6 +85,11 @@ class BM25:
                 at += 1
         return {t: 1.0 / len(found) for t in found}
 
+    def meets(self, token: str, lemmas: bool = False) -> dict[str, float]:
+        """The indexed tokens a query token meets, with their weights: itself if indexed, or with
+        `lemmas` (a dictionary form) `expand`'s words."""
+        return self.expand(token) if lemmas else {token: 1.0} if token in self.postings else {}
+
     def idf(self, token: str) -> float:
         df = len(self.postings[token][0]) if token in self.postings else 0
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
@@ -94,7 +99,7 @@ class BM25:
         dictionary forms, which Polish text inflects), a short word's longer words too (`expand`)."""
         out: dict[str, float] = defaultdict(float)
         for tok in set(tokens(query, self.prefix)):
-            for t, weight in (self.expand(tok) if lemmas else {tok: 1.0} if tok in self.postings else {}).items():
+            for t, weight in self.meets(tok, lemmas).items():
                 out[t] += weight
         return dict(out)
 
