@@ -28,11 +28,14 @@ class AtOnce:
     def __init__(self, count_tokens):
         self.count_tokens = count_tokens
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):
         yield "NO ANSWER"
 
     def last_usage(self):
         return 0, 0
+
+    def first_p(self):
+        return None
 
 
 def main() -> None:

@@ -38,9 +38,9 @@ class RecordingGenerator:
         self.calls: list[tuple[list[dict], int]] = []     # (messages, tokens out)
         self.outputs: list[str] = []
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):
         n, out = 0, []
-        for delta in self.inner.stream(messages, max_tokens, stop):
+        for delta in self.inner.stream(messages, max_tokens, stop, first):
             n += 1
             out.append(delta)
             yield delta
@@ -52,6 +52,9 @@ class RecordingGenerator:
 
     def last_usage(self):
         return self.inner.last_usage()
+
+    def first_p(self):
+        return self.inner.first_p()
 
 
 def _complete(llm, messages, n, on_first=None):

@@ -70,6 +70,9 @@ class Settings:
     check_premise: bool = True      # refuse, naming them, when the question's names/numbers/months are in no passage
     min_similarity: float = -1.0    # refuse before answering when no retrieved sentence is this close to the
                                     # question (cosine); -1: the embedder's calibrated value (README), 0: off
+    no_answer_min_p: float = 0.0    # the model's NO ANSWER counts only when its first token is at least this likely;
+                                    # under it the next-best start is taken and the answer check decides (0: the
+                                    # model's choice; 1: never; llama.cpp in process only): README "Levers"
     llm_judge: bool = False         # ask the model yes/no whether its answer is supported; "no" refuses (measured: README)
     refusal_threshold: float = 0.0  # refuse answers whose evidence score is below this (eval report: the curve)
     verify_citations: bool = True
@@ -159,6 +162,8 @@ def load_settings(overrides: dict | None = None, root: Path | None = None, envir
         raise BadInput(f"english_answers must be via-polish or direct, got {settings.english_answers!r}")
     if settings.chat_concurrency < 1 or settings.server_retries < 0 or settings.server_timeout <= 0:
         raise BadInput("chat_concurrency must be at least 1, server_retries at least 0, server_timeout above 0")
+    if not 0 <= settings.no_answer_min_p <= 1:
+        raise BadInput(f"no_answer_min_p is a probability from 0 to 1, got {settings.no_answer_min_p}")
     if settings.chunk_overlap >= settings.chunk_size:
         raise BadInput("chunk_overlap must be smaller than chunk_size")
     return settings

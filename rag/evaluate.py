@@ -31,6 +31,7 @@ def configuration_name(s: Settings) -> str:
         ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
         (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "") + \
         (f"-rp{s.repeat_penalty:g}" if s.repeat_penalty != Settings.repeat_penalty else "") + \
+        (f"-n{s.no_answer_min_p:g}" if s.no_answer_min_p else "") + \
         (f"-m{s.second_margin:g}" if s.second_margin else "") + (f"-a{s.antecedents}" if s.antecedents else "") + \
         ("-f" if s.follow else "") + \
         ("-g" if s.min_similarity < 0 else f"-s{s.min_similarity:g}" if s.min_similarity > 0 else "")
@@ -118,7 +119,7 @@ def generate(pipeline, items: list[dict], cache_path: Path, config: str, progres
                 result = pipeline.ask(item["question"])
                 answer = {**result.to_json(), "ranking": result.ranking, "translation": result.translation,
                           "evidence_score": result.evidence_score, "missing": result.missing,
-                          "dropped": result.dropped, "polish": result.polish}
+                          "dropped": result.dropped, "polish": result.polish, "no_answer_p": result.no_answer_p}
                 cache[key] = answer
                 fh.write(json.dumps({"key": key, "id": item["id"], "answer": answer}, ensure_ascii=False) + "\n")
                 fh.flush()
@@ -137,6 +138,7 @@ class Recording:
         self.inner, self.file, self.salt = inner, path, salt
         self.reuse, self.reused, self.generated = reuse, 0, 0
         self._usage = (0, 0)
+        self._first_p: float | None = None
         self.record: dict[str, dict] = {}
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
@@ -153,23 +155,27 @@ class Recording:
     def last_usage(self) -> tuple[int, int]:
         return self._usage
 
-    def stream(self, messages, max_tokens, stop=None):
-        key = hashlib.sha256(json.dumps([self.salt, messages, max_tokens, stop or []], ensure_ascii=False)
+    def first_p(self) -> float | None:
+        return self._first_p
+
+    def stream(self, messages, max_tokens, stop=None, first=None):
+        given = [first.word, first.min_p] if first else []
+        key = hashlib.sha256(json.dumps([self.salt, messages, max_tokens, stop or [], *given], ensure_ascii=False)
                              .encode()).hexdigest()
         if self.reuse and key in self.record:
             row = self.record[key]
             self.reused += 1
-            self._usage = tuple(row["usage"])
+            self._usage, self._first_p = tuple(row["usage"]), row.get("first_p")
             if row["text"]:
                 yield row["text"]
             return
         out = []
-        for delta in self.inner.stream(messages, max_tokens, stop):
+        for delta in self.inner.stream(messages, max_tokens, stop, first):
             out.append(delta)
             yield delta
-        self._usage = self.inner.last_usage()        # reached only when the whole answer was read
+        self._usage, self._first_p = self.inner.last_usage(), self.inner.first_p()   # reached once the answer was read
         self.generated += 1
-        row = {"key": key, "text": "".join(out), "usage": list(self._usage)}
+        row = {"key": key, "text": "".join(out), "usage": list(self._usage), "first_p": self._first_p}
         self.record[key] = row
         with open(self.file, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -216,6 +222,7 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
         ranked = [chunks[c] for c in ranking if c in chunks]
         row = {"id": item["id"], "language": item["language"], "answerable": item["answerable"],
                "kind": question_kind(item), "evidence_score": ans.get("evidence_score", 0.0),
+               "no_answer_p": ans.get("no_answer_p"),
                "refused": ans["refused"], "answer": ans["answer"],
                "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],
                "completion_tokens": ans["usage"]["completion_tokens"],

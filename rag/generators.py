@@ -14,6 +14,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -22,13 +23,25 @@ from .hardware import LoadPlan, plan_load, this_cpu
 from .openai_api import ServerClient, is_server_spec
 
 
+@dataclass(frozen=True)
+class FirstWord:
+    """A reply's first word that counts only when the model is sure of it: when the first token of
+    `word`, as the reply's first token, is less likely than `min_p`, the next-best start is taken
+    instead. Its probability is measured either way (llama.cpp in process; a server ignores both)."""
+    word: str
+    min_p: float = 0.0
+
+
 @runtime_checkable
 class Generator(Protocol):
     id: str          # the spec it was made from
     path: str        # the model file in use ("" for fakes)
     load_note: str   # how the weights are loaded here, for the answer's models block ("" for fakes)
 
-    def stream(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]: ...
+    def stream(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
+               first: FirstWord | None = None) -> Iterator[str]: ...
+
+    def first_p(self) -> float | None: ...    # the last stream's `first.word` probability (None: not measured)
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -86,6 +99,7 @@ class LlamaCppGenerator:
         self.n_threads = n_threads or physical_cores()
         self.temperature = temperature
         self.repeat_penalty = repeat_penalty
+        self._first_p: float | None = None
         self._llm = None
         self._usage = (0, 0)
         self._load_lock = threading.Lock()
@@ -126,13 +140,17 @@ class LlamaCppGenerator:
     def last_usage(self) -> tuple[int, int]:
         return self._usage
 
-    def stream(self, messages, max_tokens, stop=None):
+    def first_p(self) -> float | None:
+        return self._first_p
+
+    def stream(self, messages, max_tokens, stop=None, first=None):
         llm = self.llm
         with self._run_lock:
-            completion = 0
+            completion, self._first_p = 0, None
             chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stream=True,
                                                 temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,
-                                                stop=stop or [], repeat_penalty=self.repeat_penalty)
+                                                stop=stop or [], repeat_penalty=self.repeat_penalty,
+                                                logits_processor=self._first_word(first) if first else None)
             try:
                 for chunk in chunks:
                     delta = chunk["choices"][0].get("delta", {}).get("content")
@@ -142,6 +160,28 @@ class LlamaCppGenerator:
             finally:
                 # llama.cpp's context now holds exactly the prompt plus what was generated
                 self._usage = (max(llm.n_tokens - completion, 0), completion)
+
+    def _first_word(self, first: FirstWord):
+        """A logits processor for the reply's first token only: it measures the probability of
+        `first.word`'s first token and, under `first.min_p`, rules that token out."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        token = self.llm.tokenize(first.word.encode("utf-8"), add_bos=False, special=False)[0]
+        seen = False
+
+        def processor(input_ids, logits):
+            nonlocal seen
+            if not seen:
+                seen = True
+                x = logits.astype(np.float64)
+                p = np.exp(x - x.max())
+                self._first_p = float(p[token] / p.sum())
+                if self._first_p < first.min_p:
+                    logits[token] = -1e30
+            return logits
+
+        return LogitsProcessorList([processor])
 
 
 def _state_cache(capacity_bytes: int):
@@ -203,6 +243,9 @@ class OpenAIGenerator:
     def last_usage(self) -> tuple[int, int]:
         return getattr(self._local, "usage", (0, 0))
 
+    def first_p(self) -> float | None:
+        return None              # not measured: a server's logits stay on the server
+
     def count_tokens(self, text: str) -> int:
         if text not in self._counts:
             if len(self._counts) > 50_000:
@@ -241,7 +284,7 @@ class OpenAIGenerator:
             return len(data["tokens"])
         raise ModelError(f"{url} answered without tokens")
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):     # `first` is not applied (FirstWord)
         body = {"model": self.client.resolve_model(), "messages": messages, "max_tokens": max_tokens,
                 "temperature": self.temperature, "stream": True, "stream_options": {"include_usage": True}}
         if stop:

@@ -22,7 +22,7 @@ from .citations import cite, make_citation, marker_numbers, strip_markers
 from .config import Settings
 from .embedders import Embedder, get_embedder
 from .errors import BadInput
-from .generators import Generator, get_generator
+from .generators import FirstWord, Generator, get_generator
 from .index import Index, Notify, Progress, open_index
 from .language import clean_question, detect, is_other, mixes_in_polish
 from .retrieve import HybridRetriever, Retrieval, bridge_words
@@ -225,12 +225,15 @@ class Pipeline:
         lacks the number, time, name or post the question asks for (`rag/asked.py`)."""
         messages = prompts.answer_messages(question, language, found.passages, self.settings.prompt_dates)
         raw = []
-        for delta in self.generator.stream(messages, self.settings.max_tokens):
+        # the model's NO ANSWER counts only when it is sure enough of it (setting no_answer_min_p)
+        first = FirstWord(prompts.NO_ANSWER, self.settings.no_answer_min_p)
+        for delta in self.generator.stream(messages, self.settings.max_tokens, first=first):
             run.first_token(stream)
             raw.append(delta)
             if stream:
                 yield Event("token", delta)
         run.usage = Usage(*self.generator.last_usage())
+        run.no_answer_p = self.generator.first_p()
         text = "".join(raw).strip()
         if not self.settings.verify_citations:
             text, citations = cite(text, found.passages)
@@ -356,7 +359,7 @@ class Pipeline:
                       retrieval_query=run.retrieval_query if run.retrieval_query != run.question else None,
                       translation=run.queries[1] if len(run.queries) > 1 else None, ranking=list(run.ranking),
                       evidence_score=score, missing=missing or [],
-                      dropped=checked.dropped if checked else [], polish=run.polish)
+                      dropped=checked.dropped if checked else [], polish=run.polish, no_answer_p=run.no_answer_p)
 
 
 @dataclass
@@ -374,6 +377,7 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     polish: str | None = None
     where: Filter | None = None
+    no_answer_p: float | None = None        # how likely the model's first token was NO ANSWER's
 
     def first_token(self, shown: bool) -> None:
         if shown and not self.timings.ttft_ms:

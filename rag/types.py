@@ -82,6 +82,7 @@ class Answer:
     dropped: list[str] = field(default_factory=list)   # answer sentences removed by the check, with why
     polish: str | None = None           # the checked Polish answer an English answer was translated from
     scope: str = ""                     # with a filter on: what was searched and the period drawn on
+    no_answer_p: float | None = None    # how likely the model's first token was NO ANSWER's (None: not measured)
 
     def to_json(self) -> dict:
         """The JSON contract of `rag ask --json` (one object per question)."""
@@ -100,4 +101,5 @@ class Answer:
             "usage": asdict(self.usage),
             "models": dict(self.models),
             **({"scope": self.scope} if self.scope else {}),
+            **({"no_answer_p": round(self.no_answer_p, 4)} if self.no_answer_p is not None else {}),
         }

@@ -43,10 +43,13 @@ class ScriptedGenerator:
         self.replies = list(replies or [])
         self.reply_fn = reply_fn
         self.prompts: list[list[dict]] = []
+        self.firsts: list = []            # the FirstWord each stream was given
+        self.no_answer_p: float | None = None      # what first_p() reports
         self._usage = (0, 0)
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):
         self.prompts.append(messages)
+        self.firsts.append(first)
         reply = self.reply_fn(messages) if self.reply_fn else (self.replies.pop(0) if self.replies else "NO ANSWER")
         words = reply.split(" ")
         for i, w in enumerate(words):
@@ -58,3 +61,6 @@ class ScriptedGenerator:
 
     def last_usage(self):
         return self._usage
+
+    def first_p(self):
+        return self.no_answer_p

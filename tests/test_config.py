@@ -23,7 +23,8 @@ def test_pyproject_tool_table(tmp_path):
 
 
 @pytest.mark.parametrize("env, message", [({"RAG_K": "many"}, "bad value"), ({"RAG_K": "0"}, "between 1 and 20"),
-                                          ({"RAG_FOLLOW": "flase"}, "'follow' .* bad value 'flase': use true or false")])
+                                          ({"RAG_FOLLOW": "flase"}, "'follow' .* bad value 'flase': use true or false"),
+                                          ({"RAG_NO_ANSWER_MIN_P": "1.5"}, "probability from 0 to 1")])
 def test_bad_values_are_one_clear_error(tmp_path, env, message):
     with pytest.raises(BadInput, match=message):
         load_settings(root=tmp_path, environ=env)

@@ -96,3 +96,30 @@ def test_the_flash_attention_plan_reaches_llama_cpp(monkeypatch):
     for on in (True, False):
         LlamaCppGenerator("/nonexistent.gguf", "fake", plan=LoadPlan(False, "test", on)).llm
     assert seen == [True, False]
+
+
+def test_a_first_word_reaches_llama_cpp_as_a_logits_processor_that_rules_it_out_when_unsure():
+    import numpy as np
+
+    from rag.generators import FirstWord
+
+    seen = []
+
+    class Logits(FakeLlama):
+        def create_chat_completion(self, messages, max_tokens, stream, **kw):
+            seen.append(kw["logits_processor"])
+            return super().create_chat_completion(messages, max_tokens, stream, **kw)
+
+    g = LlamaCppGenerator("/nonexistent.gguf", "fake")
+    g._llm = Logits()
+    "".join(g.stream([{"role": "user", "content": "q"}], 8))
+    assert seen == [None] and g.first_p() is None                # no first word: nothing measured
+    g._llm.tokenize = lambda data, add_bos=False, special=True: [0]      # NO ANSWER's first token is id 0
+    for min_p, ruled_out in ((0.5, True), (0.1, False)):
+        "".join(g.stream([{"role": "user", "content": "q"}], 8, first=FirstWord("NO ANSWER", min_p)))
+        processor = seen[-1][0]
+        logits = np.log(np.array([0.3, 0.7], dtype=np.float32))
+        out = processor([], logits.copy())
+        assert abs(g.first_p() - 0.3) < 1e-6 and (out[0] < -1e20) == ruled_out
+        again = processor([], logits.copy())                     # later tokens are left alone
+        assert again[0] == logits[0]

@@ -40,6 +40,15 @@ def test_model_refusal_becomes_the_refusal_in_the_question_language(make_pipelin
     assert a.refused and a.answer == REFUSALS["en"] and a.citations == []
 
 
+def test_the_models_no_answer_counts_as_sure_as_the_setting_asks_and_its_probability_is_kept(make_pipeline):
+    for min_p in (0.0, 0.4):
+        p = make_pipeline(["NO ANSWER"], no_answer_min_p=min_p)
+        p.generator.no_answer_p = 0.3
+        answer = p.ask(Q_PL)
+        assert [(f.word, f.min_p) for f in p.generator.firsts] == [("NO ANSWER", min_p)]
+        assert answer.refused and answer.no_answer_p == 0.3 and answer.to_json()["no_answer_p"] == 0.3
+
+
 def test_citation_to_a_passage_that_does_not_support_is_moved(make_pipeline):
     # the model cites [4] for a fact that passage 1 holds
     p = make_pipeline(["Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Tatarstanie [4]."])

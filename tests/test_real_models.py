@@ -157,3 +157,23 @@ def test_doctor_loads_the_real_model_in_a_child_and_reports(real, capsys, monkey
     out = capsys.readouterr().out
     assert "generation: ok: one token" in out and "llama.cpp: CPU :" in out
     assert "sha256: matches the bundled model's" in out and "features: " in out
+
+
+def test_no_answer_min_p_takes_the_models_next_start_when_it_is_unsure(real):
+    # the model's greedy reply to this prompt is NO ANSWER, though passage [1] names the agency (Reuters)
+    from rag.generators import FirstWord
+    from rag.prompt import NO_ANSWER, answer_messages
+    from rag.types import Chunk, Passage
+
+    sentences = ["Na nagraniu, do którego dotarła agencja Reutera, widać, że przekazywane są im różnego rodzaju "
+                 "urządzenia do wykrywania min.", "Korea Północna długo wypierała się współpracy z Rosją."]
+    passages = [Passage(i + 1, Chunk(f"{A1}#{i}", A1, 0, len(s), s), 1.0, text=s) for i, s in enumerate(sentences)]
+    messages = answer_messages("Which news agency obtained the footage showing North Korean soldiers being handed "
+                               "mine-detection equipment in the Kursk region?", "en", passages)
+    generator = real.generator
+    sure = "".join(generator.stream(messages, 40, first=FirstWord(NO_ANSWER, 0.0)))
+    p = generator.first_p()
+    unsure = "".join(generator.stream(messages, 40, first=FirstWord(NO_ANSWER, 1.0)))
+    assert sure.startswith(NO_ANSWER) and 0 < p < 0.6           # its first choice, and not a sure one
+    assert not unsure.startswith(NO_ANSWER) and "Reuter" in unsure
+    assert abs(generator.first_p() - p) < 0.05                   # measured the same way when it is ruled out

@@ -254,9 +254,9 @@ class LockingGenerator(ScriptedGenerator):
         self.lock = threading.RLock()
         self.words = 0
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):
         with self.lock:
-            for word in super().stream(messages, max_tokens, stop):
+            for word in super().stream(messages, max_tokens, stop, first):
                 time.sleep(0.02)
                 self.words += 1
                 yield word

@@ -32,11 +32,11 @@ class SlowGenerator(ScriptedGenerator):
         self.delay = 0.1
         self.running = self.most_at_once = self.words = 0
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
-            for word in super().stream(messages, max_tokens, stop):
+            for word in super().stream(messages, max_tokens, stop, first):
                 time.sleep(self.delay)
                 self.words += 1
                 yield word

@@ -68,13 +68,13 @@ class SlowCountingGenerator(ScriptedGenerator):
         self._count_lock = threading.Lock()
         self.running = self.most_at_once = self.streams = 0
 
-    def stream(self, messages, max_tokens, stop=None):
+    def stream(self, messages, max_tokens, stop=None, first=None):
         with self._count_lock:
             self.running += 1
             self.streams += 1
             self.most_at_once = max(self.most_at_once, self.running)
         try:
-            for word in super().stream(messages, max_tokens, stop):
+            for word in super().stream(messages, max_tokens, stop, first):
                 time.sleep(TOKEN_DELAY_S)
                 yield word
         finally:
