@@ -223,6 +223,8 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
         row = {"id": item["id"], "language": item["language"], "answerable": item["answerable"],
                "kind": question_kind(item), "evidence_score": ans.get("evidence_score", 0.0),
                "no_answer_p": ans.get("no_answer_p"),
+               # the model's own NO ANSWER: a refusal after generation that no check made
+               "model_refused": ans["refused"] and ans.get("no_answer_p") is not None and not ans.get("dropped"),
                "refused": ans["refused"], "answer": ans["answer"],
                "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],
                "completion_tokens": ans["usage"]["completion_tokens"],

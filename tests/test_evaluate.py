@@ -29,12 +29,15 @@ def test_score_and_report(make_pipeline, tmp_path):
     from rag.support import SimilarityJudge
 
     p = make_pipeline(reply_fn=lambda m: "NO ANSWER")
+    p.generator.no_answer_p = 0.6
     items = _items(4)
     answers = evaluate.generate(p, items, tmp_path / "c.jsonl", "x", progress=False)
     articles = {a.id: a.text for a in load_articles(p.settings.seeds_dir)}
     chunks = {c.id: (c.article_id, c.start, c.end) for c in p.index().chunks}
     result = evaluate.score(items, answers, articles, chunks, SimilarityJudge(p.embedder))
     assert result["overall"]["false_refusal_rate"] == 1.0           # it refused everything
+    prompted = [r for r in result["items"] if r["prompt_tokens"]]      # not refused before a prompt
+    assert prompted and all(r["model_refused"] and r["no_answer_p"] == 0.6 for r in prompted)
     assert 0.0 <= result["overall"]["hit@5"] <= 1.0
     result.update({"configuration": "x", "judge": "similarity", "calibration": {"agreement": 0.8}})
     md = evaluate.report_markdown("x", result, "x.png")
@@ -124,6 +127,7 @@ def test_evidence_in_prompt_counts_the_shown_sentences_not_the_chunk(make_pipeli
 def test_recorded_generations_are_reused_only_when_asked(make_pipeline, tmp_path):
     p = make_pipeline(reply_fn=lambda m: "Szojgu odwiedził Pjongjang [1].")
     fake = p.generator
+    fake.no_answer_p = 0.4
     items = _items(3)
     record = tmp_path / "generations.jsonl"
     recorder = evaluate.recording(p, p.settings, record, reuse=False)
@@ -132,10 +136,13 @@ def test_recorded_generations_are_reused_only_when_asked(make_pipeline, tmp_path
     assert calls and recorder.generated == calls and recorder.reused == 0
     p._generator = fake
     again = evaluate.recording(p, p.settings, record, reuse=True)
+    fake.no_answer_p = None                       # the record, not the generator, gives it now
     answers = evaluate.generate(p, items, tmp_path / "b.jsonl", "b", progress=False)
     assert len(fake.prompts) == calls and again.reused == calls           # nothing generated again
     assert [a["answer"] for a in answers] == [a["answer"] for a in first]
     assert [a["usage"] for a in answers] == [a["usage"] for a in first]
+    assert [a["no_answer_p"] for a in answers] == [a["no_answer_p"] for a in first] and 0.4 in \
+        [a["no_answer_p"] for a in answers]
     p._generator = fake
     evaluate.recording(p, p.settings, record, reuse=False)
     evaluate.generate(p, items, tmp_path / "c.jsonl", "c", progress=False)
