@@ -187,14 +187,14 @@ def test_chat_answers_several_users_at_once_over_the_server(served):
     # however short the first answer; a chat that answered one at a time would keep `most` at 1
     both = threading.Barrier(2, timeout=60)
 
-    def counting(messages, max_tokens, stop=None):
+    def counting(messages, max_tokens, stop=None, first=None):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         try:
             with contextlib.suppress(threading.BrokenBarrierError):
                 both.wait()
-            yield from original(messages, max_tokens, stop)
+            yield from original(messages, max_tokens, stop, first)
         finally:
             with lock:
                 running[0] -= 1
