@@ -164,6 +164,9 @@ def cmd_ask(args) -> int:
                 if event.kind == "token":
                     streamed.append(event.text)
                     print(event.text, end="", flush=True)
+                elif event.kind == "status":          # what was streamed is withdrawn (a second look)
+                    streamed = []
+                    print(f"\n({event.text})", flush=True)
                 elif event.kind == "answer":
                     answer = event.answer
             if answer.answer.strip() != "".join(streamed).strip():

@@ -73,6 +73,7 @@ class Settings:
     no_answer_min_p: float = 0.0    # the model's NO ANSWER counts only when its first token is at least this likely;
                                     # under it the next-best start is taken and the answer check decides (0: the
                                     # model's choice; 1: never; llama.cpp in process only): README "Levers"
+    second_look: bool = False       # a refused answer is tried once more from the next-best sentences: README "Levers"
     llm_judge: bool = False         # ask the model yes/no whether its answer is supported; "no" refuses (measured: README)
     refusal_threshold: float = 0.0  # refuse answers whose evidence score is below this (eval report: the curve)
     verify_citations: bool = True

@@ -31,7 +31,7 @@ def configuration_name(s: Settings) -> str:
         ("-direct" if s.english_answers == "direct" else "") + ("-judge" if s.llm_judge else "") + \
         (f"-r{s.refusal_threshold:g}" if s.refusal_threshold else "") + \
         (f"-rp{s.repeat_penalty:g}" if s.repeat_penalty != Settings.repeat_penalty else "") + \
-        (f"-n{s.no_answer_min_p:g}" if s.no_answer_min_p else "") + \
+        (f"-n{s.no_answer_min_p:g}" if s.no_answer_min_p else "") + ("-look" if s.second_look else "") + \
         (f"-m{s.second_margin:g}" if s.second_margin else "") + (f"-a{s.antecedents}" if s.antecedents else "") + \
         ("-f" if s.follow else "") + \
         ("-g" if s.min_similarity < 0 else f"-s{s.min_similarity:g}" if s.min_similarity > 0 else "")
@@ -119,7 +119,8 @@ def generate(pipeline, items: list[dict], cache_path: Path, config: str, progres
                 result = pipeline.ask(item["question"])
                 answer = {**result.to_json(), "ranking": result.ranking, "translation": result.translation,
                           "evidence_score": result.evidence_score, "missing": result.missing,
-                          "dropped": result.dropped, "polish": result.polish, "no_answer_p": result.no_answer_p}
+                          "dropped": result.dropped, "polish": result.polish, "no_answer_p": result.no_answer_p,
+                          "looked_again": result.looked_again}
                 cache[key] = answer
                 fh.write(json.dumps({"key": key, "id": item["id"], "answer": answer}, ensure_ascii=False) + "\n")
                 fh.flush()
@@ -225,6 +226,7 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
                "no_answer_p": ans.get("no_answer_p"),
                # the model's own NO ANSWER: a refusal after generation that no check made
                "model_refused": ans["refused"] and ans.get("no_answer_p") is not None and not ans.get("dropped"),
+               "looked_again": bool(ans.get("looked_again")),        # answered from the second look's sentences
                "refused": ans["refused"], "answer": ans["answer"],
                "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],
                "completion_tokens": ans["usage"]["completion_tokens"],

@@ -71,11 +71,13 @@ class Evidence:
     best: list[tuple[int, int, int]]     # (passage number, start, end in the chunk), best first
     closeness: float = 1.0               # the highest cosine of any retrieved sentence to the question
     known: float = 1.0                   # the share of the question's words (or its translation's) the articles use
+    shown: frozenset[tuple[str, int]] = frozenset()     # (chunk id, start) of every sentence shown
 
 
 def select(passages: list[Passage], queries: list[str], index, embedder, count_tokens: Callable[[str], int],
            budget: int, by_words: bool = True, margin: float = 0.0, antecedents: int = 0,
-           follow: bool = False, groups: list[str] | None = None) -> Evidence:
+           follow: bool = False, groups: list[str] | None = None,
+           skip: frozenset[tuple[str, int]] = frozenset()) -> Evidence:
     """The sentences of `passages` that best answer `queries` (the question, then its Polish
     translation when there is one), within `budget` tokens; the best two always, unless the best
     leads the second by `margin` (0: off): then the best alone; each chosen sentence that leaves
@@ -84,7 +86,8 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
     False (an English question with no Polish words): by embedding alone. `groups`: the Polish
     words grouped by the English word they render (`lexicon.polish_groups`); a sentence meets a
     group by its best word, so a word with four renderings weighs as much as one with one
-    (None: each word of the last query is its own group)."""
+    (None: each word of the last query is its own group). `skip`: (chunk id, start) of sentences
+    shown before (`Evidence.shown`), which are not chosen again, except as a speaker's antecedent."""
     lexical = queries[-1:] if len(queries) > 1 else queries      # the translation, when there is one
     flat, texts, headings, vectors = [], [], [], []
     for i, p in enumerate(passages):
@@ -107,7 +110,8 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
             scores[j] += weight * sum(max((v for t, v in g.items() if t in held), default=0.0) for g in wanted) / total
     for j in range(len(flat)):
         scores[j] -= 0.05 * flat[j][0]
-    order = sorted(range(len(flat)), key=lambda j: (headings[j], -scores[j]))
+    order = sorted((j for j in range(len(flat)) if (passages[flat[j][0]].chunk.id, flat[j][1][0]) not in skip),
+                   key=lambda j: (headings[j], -scores[j]))
     alone = margin > 0 and len(order) > 1 and scores[order[0]] - scores[order[1]] >= margin
     chosen, used = [], 0
     for j in order:
@@ -136,4 +140,5 @@ def select(passages: list[Passage], queries: list[str], index, embedder, count_t
         if keep:
             number[i] = len(pruned) + 1
             pruned.append(replace(p, rank=number[i], text=" … ".join(p.chunk.text[s:e] for s, e in keep)))
-    return Evidence(pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen], closeness, known)
+    return Evidence(pruned, [(number[flat[j][0]], *flat[j][1]) for j in chosen], closeness, known,
+                    frozenset((passages[flat[j][0]].chunk.id, flat[j][1][0]) for j in chosen))

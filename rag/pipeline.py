@@ -1,6 +1,7 @@
 """The one pipeline the CLI, UI and benchmark call: question -> retrieve -> check the premise ->
 select evidence (is any of it close to the question?) -> answer -> check the answer -> repair it
-(-> translate) -> does it give what was asked? -> Answer.
+(-> translate) -> does it give what was asked? (refused: with `second_look`, once more from the
+next-best sentences) -> Answer.
 
 `Pipeline.stream()` yields `Event`s: "token" deltas while the answer is written, and one final
 "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
@@ -33,7 +34,7 @@ from .types import Answer, Citation, Passage, Timings, Usage
 
 @dataclass
 class Event:
-    kind: str                    # "status" | "token" | "answer"
+    kind: str                    # "token" | "status" (what was streamed is withdrawn; text: what comes next) | "answer"
     text: str = ""
     answer: Answer | None = None
 
@@ -135,7 +136,7 @@ class Pipeline:
                where: Filter | None = None) -> Iterator[Event]:
         """The steps: retrieve -> check the premise -> select evidence (nothing close to the question:
         off-topic) -> answer -> check the answer (-> translate it, for an English question answered
-        through Polish) -> score -> finish."""
+        through Polish) -> refused: a second look, from sentences not shown yet -> score -> finish."""
         t0 = time.perf_counter()
         question = self.validate(question)
         k = self.validate_k(k, self.settings.k)
@@ -158,26 +159,45 @@ class Pipeline:
             yield Event("answer", answer=self._finish(run, premise.refusal(gaps or apart, language, together=not gaps),
                                                       True, missing=gaps or apart))
             return
-        found = evidence.select(passages, queries, self.index(), self.embedder, self.generator.count_tokens,
-                                self.settings.prompt_budget, by_words=language != "en" or bool(translation),
-                                margin=self.settings.second_margin, antecedents=self.settings.antecedents,
-                                follow=self.settings.follow,
-                                groups=self._word_groups(retrieval_query, translation) if language == "en" else None)
+        found = self._select(run, translation, language)
         run.passages = found.passages
         if premise.off_topic(question, passages, found.closeness, found.known, self.min_similarity):   # "pierogi"
             yield Event("answer", answer=self._finish(run, prompts.OFF_TOPIC[language], True))
             return
 
-        polish = self._polish_question(retrieval_query, translation) if language == "en" and translation and \
-            self.settings.english_answers == "via-polish" else ""
-        if polish:
-            checked = yield from self._answer(run, polish, "pl", found, stream=False)
-            if not checked.refused:
-                checked = yield from self._translate(run, checked)
-        else:
-            checked = yield from self._answer(run, retrieval_query, language, found, stream=True)
+        checked = yield from self._respond(run, translation, language, found)
+        again = self._select(run, translation, language, skip=found.shown) \
+            if checked.refused and self.settings.second_look else None
+        if again and again.passages:      # the fact may stand in a sentence that scored just below those shown
+            yield Event("status", prompts.LOOKING_FURTHER[language])       # what was streamed is withdrawn
+            first_p = run.no_answer_p
+            second = yield from self._respond(run, translation, language, again)
+            run.no_answer_p = first_p
+            if not second.refused:         # refused again: the first look's refusal and its reasons stand
+                checked, run.passages, run.looked_again = second, again.passages, True
         yield Event("answer", answer=self._finish(run, checked.text if not checked.refused else
                                                   prompts.REFUSALS[language], checked.refused, checked))
+
+    def _select(self, run: "_Run", translation: str | None, language: str,
+                skip: frozenset[tuple[str, int]] = frozenset()) -> evidence.Evidence:
+        """The retrieved passages' sentences the prompt shows (`rag/evidence.py`), none of `skip`."""
+        s = self.settings
+        return evidence.select(run.retrieved, run.queries, self.index(), self.embedder, self.generator.count_tokens,
+                               s.prompt_budget, by_words=language != "en" or bool(translation),
+                               margin=s.second_margin, antecedents=s.antecedents, follow=s.follow,
+                               groups=self._word_groups(run.retrieval_query, translation) if language == "en" else None,
+                               skip=skip)
+
+    def _respond(self, run: "_Run", translation: str | None, language: str,
+                 found: evidence.Evidence) -> Iterator[Event]:
+        """The checked answer from `found`: written in the question's language and streamed, or for
+        an English question with `english_answers = "via-polish"`, written in Polish and translated."""
+        polish = self._polish_question(run.retrieval_query, translation) if language == "en" and translation and \
+            self.settings.english_answers == "via-polish" else ""
+        if not polish:
+            return (yield from self._answer(run, run.retrieval_query, language, found, stream=True))
+        checked = yield from self._answer(run, polish, "pl", found, stream=False)
+        return checked if checked.refused else (yield from self._translate(run, checked))
 
     def premise_gaps(self, question: str, translation: str | None, passages: list[Passage]) -> list[str]:
         """The premise check's missing terms. Only the model's translation may excuse an English
@@ -232,7 +252,8 @@ class Pipeline:
             raw.append(delta)
             if stream:
                 yield Event("token", delta)
-        run.usage = Usage(*self.generator.last_usage())
+        prompt_tokens, completion_tokens = self.generator.last_usage()      # summed over a second look
+        run.usage = Usage(run.usage.prompt_tokens + prompt_tokens, run.usage.completion_tokens + completion_tokens)
         run.no_answer_p = self.generator.first_p()
         text = "".join(raw).strip()
         if not self.settings.verify_citations:
@@ -359,7 +380,8 @@ class Pipeline:
                       retrieval_query=run.retrieval_query if run.retrieval_query != run.question else None,
                       translation=run.queries[1] if len(run.queries) > 1 else None, ranking=list(run.ranking),
                       evidence_score=score, missing=missing or [],
-                      dropped=checked.dropped if checked else [], polish=run.polish, no_answer_p=run.no_answer_p)
+                      dropped=checked.dropped if checked else [], polish=run.polish, no_answer_p=run.no_answer_p,
+                      looked_again=run.looked_again)
 
 
 @dataclass
@@ -378,6 +400,7 @@ class _Run:
     polish: str | None = None
     where: Filter | None = None
     no_answer_p: float | None = None        # how likely the model's first token was NO ANSWER's
+    looked_again: bool = False              # answered from the second look's sentences
 
     def first_token(self, shown: bool) -> None:
         if shown and not self.timings.ttft_ms:

@@ -33,6 +33,11 @@ OFF_TOPIC = {
     "en": "The articles are not about this question: no passage in them comes close to it.",
 }
 
+LOOKING_FURTHER = {        # shown while a second set of sentences is tried (setting second_look)
+    "pl": "szukam dalej w artykułach…",
+    "en": "looking further in the articles…",
+}
+
 REFUSALS = {
     "pl": "Artykuły nie zawierają odpowiedzi na to pytanie.",
     "en": "The articles do not contain the answer to this question.",

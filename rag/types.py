@@ -83,6 +83,7 @@ class Answer:
     polish: str | None = None           # the checked Polish answer an English answer was translated from
     scope: str = ""                     # with a filter on: what was searched and the period drawn on
     no_answer_p: float | None = None    # how likely the model's first token was NO ANSWER's (None: not measured)
+    looked_again: bool = False          # answered from the next-best sentences after a refusal (second_look)
 
     def to_json(self) -> dict:
         """The JSON contract of `rag ask --json` (one object per question)."""
@@ -102,4 +103,5 @@ class Answer:
             "models": dict(self.models),
             **({"scope": self.scope} if self.scope else {}),
             **({"no_answer_p": round(self.no_answer_p, 4)} if self.no_answer_p is not None else {}),
+            **({"looked_again": True} if self.looked_again else {}),
         }

@@ -42,6 +42,21 @@ def test_ask_streams_text_then_sources(fake_cli, capsys):
     assert out.startswith("Rosja chce zatrudnić") and "Sources:" in out and "001_345fe1ab6c1f8ba1" in out
 
 
+def test_ask_says_when_it_looks_further_and_prints_the_second_answer_once(monkeypatch, settings, capsys):
+    from dataclasses import replace
+
+    def reply(messages):
+        return "Zatrudnienie pracowników ma na celu zwiększenie produkcji maszyn [1]." \
+            if "na celu" in messages[1]["content"] else "NO ANSWER"
+    pipeline = Pipeline(replace(settings, second_look=True, prompt_budget=1), embedder=WordOverlapEmbedder(),
+                        generator=ScriptedGenerator(reply_fn=reply))
+    monkeypatch.setattr(cli, "_pipeline", lambda args: pipeline)
+    assert cli.main(["ask", "Po co Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NO ANSWER\n(szukam dalej w artykułach…)\nZatrudnienie pracowników ma na celu")
+    assert "Checked answer" not in out and out.count("Zatrudnienie pracowników") == 1
+
+
 @pytest.mark.parametrize("argv, code, message", [
     (["ask", ""], 2, "question is empty"),
     (["ask", "   "], 2, "question is empty"),

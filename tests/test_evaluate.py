@@ -1,6 +1,7 @@
 """The benchmark runner with fakes: caching, scoring, reports, comparison."""
 import json
 from argparse import Namespace
+from dataclasses import replace
 
 from rag import evaluate
 
@@ -77,7 +78,25 @@ def test_question_kinds():
 
 def test_configuration_name_records_models_and_retrieval(settings):
     name = evaluate.configuration_name(settings)
-    assert name.startswith("use-multilingual__qwen2.5-coder-1.5b__k10-c1500")
+    assert name.startswith("use-multilingual__qwen2.5-coder-1.5b__k10-c1500") and "-look" not in name
+    assert "-look" in evaluate.configuration_name(replace(settings, second_look=True))
+
+
+def test_rows_say_which_answers_came_from_a_second_look(make_pipeline, tmp_path):
+    from rag.articles import load_articles
+    from rag.support import SimilarityJudge
+
+    def reply(messages):
+        return "Zatrudnienie pracowników ma na celu zwiększenie produkcji maszyn [1]." \
+            if "na celu" in messages[1]["content"] else "NO ANSWER"
+    p = make_pipeline(reply_fn=reply, second_look=True, prompt_budget=1)
+    items = [{**_items(1)[0], "question": "Po co Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie?"},
+             _items(2)[1]]
+    answers = evaluate.generate(p, items, tmp_path / "c.jsonl", "x", progress=False)
+    articles = {a.id: a.text for a in load_articles(p.settings.seeds_dir)}
+    chunks = {c.id: (c.article_id, c.start, c.end) for c in p.index().chunks}
+    rows = evaluate.score(items, answers, articles, chunks, SimilarityJudge(p.embedder))["items"]
+    assert [r["looked_again"] for r in rows] == [True, False] and not rows[0]["refused"]
 
 
 def test_calibration_agreement_is_reported(make_pipeline):

@@ -420,3 +420,47 @@ def test_the_pipeline_groups_an_english_questions_dictionary_words_only(make_pip
     make_pipeline().ask(Q_PL)
     make_pipeline(query_lexicon=False, translate_query=True).ask("Who heads Ukraine's military intelligence (HUR)?")
     assert seen[0][:2] == ["szef przywódca kierować głowa", "Ukraina"] and seen[1:] == [None, None]
+
+
+def test_a_second_look_chooses_none_of_the_sentences_shown_first(make_pipeline):
+    p = make_pipeline(prompt_budget=1)
+    chunks = [c for c in p.index().chunks if c.article_id == A1]
+    passages = [Passage(rank=r, chunk=c, score=0.0, title="", date=None, text=c.text)
+                for r, c in enumerate(chunks, start=1)]
+    first = evidence.select(passages, [Q_PL], p.index(), p.embedder, p.generator.count_tokens, 1)
+    again = evidence.select(passages, [Q_PL], p.index(), p.embedder, p.generator.count_tokens, 1, skip=first.shown)
+    assert len(first.shown) == 2 and len(again.shown) == 2 and not first.shown & again.shown
+    starts = {(q.chunk.id, q.chunk.text.index(x)) for q in first.passages for x in q.text.split(" … ")}
+    assert first.shown == starts                     # (chunk id, start) of each sentence the prompt showed
+
+
+def test_a_refused_answer_is_tried_once_more_from_the_next_sentences_when_the_setting_asks(make_pipeline):
+    wrong = "Rosja chce zatrudnić 12 tys. pracowników z Korei Północnej w Syberii [1]."   # no Syberia: dropped
+    for second_look in (False, True):
+        p = make_pipeline(["NO ANSWER", wrong], second_look=second_look)
+        events = list(p.stream(Q_PL))
+        answer = events[-1].answer
+        assert answer.refused and not answer.looked_again
+        assert len(p.generator.prompts) == 1 + second_look
+        assert [e.kind for e in events].count("status") == second_look
+    first, second = (m[1]["content"] for m in p.generator.prompts)
+    shown = [line for line in first.splitlines() if line.startswith("[")]
+    assert shown and not any(line[4:] in second for line in shown)     # none of its sentences shown again
+    assert answer.no_answer_p is None and answer.dropped == []         # the first look's refusal stands
+
+
+def test_a_second_looks_answer_replaces_the_withdrawn_first_one(make_pipeline):
+    def reply(messages):              # the first look shows the title's sentence, the second the purpose
+        shown = messages[1]["content"]
+        return "Zatrudnienie pracowników ma na celu zwiększenie produkcji maszyn [1]." if "na celu" in shown \
+            else "NO ANSWER"
+    p = make_pipeline(reply_fn=reply, second_look=True, prompt_budget=1)
+    events = list(p.stream("Po co Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie?"))
+    kinds = [e.kind for e in events]
+    answer = events[-1].answer
+    assert len(p.generator.prompts) == 2 and "na celu" not in p.generator.prompts[0][1]["content"]
+    assert kinds.count("status") == 1 and kinds[-1] == "answer" and "token" in kinds[kinds.index("status"):]
+    assert "".join(e.text for e in events[kinds.index("status"):] if e.kind == "token").startswith("Zatrudnienie")
+    assert not answer.refused and answer.looked_again and answer.to_json()["looked_again"] is True
+    assert "na celu" in answer.citations[0].quote and "na celu" in answer.passages[0].text
+    assert answer.timings.ttft_ms <= answer.timings.total_ms

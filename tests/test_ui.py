@@ -164,6 +164,21 @@ def test_answer_streams_then_becomes_the_checked_answer(make_pipeline):
     assert [m["role"] for m in messages] == ["user", "assistant"] and messages[0]["content"] == Q_PL
 
 
+def test_a_second_look_withdraws_what_was_streamed_and_shows_what_it_does(make_pipeline):
+    def reply(messages):
+        return "Zatrudnienie pracowników ma na celu zwiększenie produkcji maszyn [1]." \
+            if "na celu" in messages[1]["content"] else "NO ANSWER"
+    p = make_pipeline(reply_fn=reply, second_look=True, prompt_budget=1)
+    shown = []
+    for turns, answer in chat_over(p).respond("Po co Rosja chce zatrudnić pracowników z Korei Północnej w "
+                                              "Tatarstanie?", None, "default", []):
+        if answer is None:
+            shown.append(Html(turns[-1].html).visible)
+    looking = shown.index(next(v for v in shown if "looking further" in v or "szukam dalej" in v))
+    assert any("NO" in v for v in shown[:looking]) and not any("NO" in v for v in shown[looking:])
+    assert shown[-1].startswith("Zatrudnienie") and answer is not None and answer.looked_again
+
+
 def test_follow_up_passes_the_conversation_as_history(make_pipeline):
     p = make_pipeline([REPLY, "Gdzie Rosja produkuje drony Shahed?", REPLY])
     seen = []

@@ -171,7 +171,8 @@ class Chat:
                     streamed += event.text
                     turn.html = render_streaming(streamed)
                     yield None
-                elif event.kind == "status":
+                elif event.kind == "status":          # what was streamed is withdrawn (a second look)
+                    streamed = ""
                     turn.html = render_streaming(streamed, status=event.text)
                     yield None
                 elif event.kind == "answer":
