@@ -22,6 +22,12 @@ kieruje NIS?") whose cited sentences name no post at all. Other questions are no
     False
     >>> gives("Ilu członków liczyła delegacja?", "Delegacja odwiedzi Ukrainę w tym tygodniu [1].")
     False
+
+"Jedna" is an amount; "jednak", "jednocześnie", "jednostki" and "jednodniowy" are not (a day-long
+visit answers how long, not how many):
+    >>> (gives("Ilu członków liczyła delegacja?", "Wizyta miała charakter jednodniowy [1]."),
+    ...  gives("Ilu żołnierzy zginęło?", "Pjongjang jednak zaprzecza [1]."), gives("Ile dronów?", "Jedna fabryka [1]."))
+    (False, False, True)
     >>> gives("Who heads HUR?", "Kyryło Budanow heads HUR [1].")
     True
     >>> gives("Who met Kim Jong Un?", "Kim Dzong Un met him [1].")
@@ -73,13 +79,14 @@ _ASKS = [
 ]
 # amounts written in words: "kilka tysięcy", "one-day", "half"
 _AMOUNT = re.compile(
-    r"\b(tysi[aą]c\w*|tysi[eę]cy|setk\w*|kilk\w*|kilkana[sś]cie|kilkadziesi[aą]t|dziesi[aą]t\w*|jed(en|na|nego|nej|no)\w*|"
+    r"\b(tysi[aą]c\w*|tysi[eę]cy|setk\w*|kilk\w*|kilkana[sś]cie|kilkadziesi[aą]t|dziesi[aą]t\w*|"
+    r"jed(en|na|nego|nej|nemu|nym|n[aą]|no)|jedena[sś]\w*|"
     r"dw(a|óch|oje|ie|u)|trz(y|ech)|czter\w*|pi[eę][cć]\w*|po[lł]ow\w*|thousand\w*|hundred\w*|several|dozens?|one|"
     r"two|three|four|five|half)\b", re.I)
 # durations ("ponad rok", "a few weeks") answer only a question about how long: "Ilu członków liczyła
 # delegacja?" is not answered by "w tym tygodniu"
 _DURATION = re.compile(r"\b(rok\w*|roku|lat|miesi[aą]c\w*|dni|dzie[nń]|tygod\w*|godzin\w*|years?|months?|days?|weeks?|"
-                       r"hours?)\b", re.I)
+                       r"hours?|\w+(dniow|roczn|miesi[eę]czn|tygodniow|godzinn)\w*)\b", re.I)
 _HOW_LONG = re.compile(r"^\s*(ile (trwa\w*|czasu|godzin\w*|dni|lat|miesi\w*|tygod\w*)|jak d[lł]ugo|how long|"
                        r"for how (many|long)|how many (hours|days|weeks|months|years))\b", re.I)
 # times written without a month or a number: a weekday, a season, "last year"
