@@ -39,6 +39,16 @@ visit answers how long, not how many):
     True
     >>> gives("Jak nazywa się rosyjskie centrum szkoleniowe?", "Centrum szkoleniowe to Rosja [1].")
     False
+
+A place or body known by its name is asked for by name, its acronym or its kind's word and name:
+    >>> asks("W której stoczni buduje się okręty?"), asks("Which news agency got the footage?")
+    ('name', 'name')
+    >>> asks("W których dziedzinach robi postępy?"), asks("W którym obwodzie walczą?")
+    (None, None)
+    >>> (gives("Which US broadcaster confirmed the base?", "CNN confirmed the base [1]."),
+    ...  gives("Która firma werbuje pracowników?", "Firma Jihyang Technology Trade Company werbuje [1]."),
+    ...  gives("W której stoczni buduje się okręty podwodne?", "Okręty podwodne buduje się w stoczni [1]."))
+    (True, True, False)
     >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
     ('quantity', False)
     >>> asks("Jaki zasięg w kilometrach mają drony?"), asks("What monthly salary do the soldiers receive?")
@@ -61,6 +71,11 @@ _UNITS_ASKED = r"kilometr\w*|km|metr\w*|ton\w*|dolar\w*|dollars|euro|rubl\w*|rou
 # measures an amount may be asked by: a range, cost, weight, salary… ("Jaki zasięg…?", "What monthly salary…?")
 _MEASURES = (r"zasi[eę]g\w*|koszt\w*|mas[aęy]|wag[aęi]|wynagrodzeni\w*|p[lł]ac\w*|pensj\w*|[zż]o[lł]d\w*|stawk\w*|"
              r"pr[eę]dko[sś]\w*|cen[aęy]|range|cost|weight|mass|salary|wages?|pay|rate|speed|price")
+# places and bodies known by their names ("stocznia", "agencja", "broadcaster"), not by a lowercase
+# adjective as regions are ("w obwodzie kurskim")
+_BODIES = (r"stoczni\w*|miast(o|a|u|em|ach)?|mie[sś]cie|miejscowo\w*|kraj(u|em|e|ów|ach)?|państw(o|a|u|em|ie|ach)?|agencj\w*|"
+           r"gazet\w*|dziennik(a|u|i|iem|ów)?|firm\w*|shipyards?|city|cities|towns?|country|countries|agency|agencies|"
+           r"newspapers?|broadcasters?|compan(y|ies)|firms?")
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far|heavy)|"
                             r"jak(a|ą|i|ie|iej|im) (jest )?((kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|"
@@ -76,6 +91,9 @@ _ASKS = [
                        r"(officials?|leaders?|ministers?|generals?|commanders?|persons?|people|politicians?|"
                        r"spokes\w+|presidents?|urzędni\w*|polity\w*|generał\w*|dowódc\w*|minist\w*|rzeczni\w*|"
                        r"przywódc\w*|osob\w*|osób|prezydent\w*))\b", re.I)),
+    # a place or body known by its name: "W której stoczni…?", "Which news agency…?"
+    ("name", re.compile(r"^\s*((w|we|z|ze|do|na|od|dla|przez|in|at|from|to|by|for)\s+)?(which|któr\w*|jak\w*)\s+"
+                        rf"(\w+\s+){{0,3}}?({_BODIES})\b", re.I)),
 ]
 # amounts written in words: "kilka tysięcy", "one-day", "half"
 _AMOUNT = re.compile(
@@ -115,7 +133,13 @@ def gives(question: str, answer: str) -> bool:
         return bool(new_numbers or _TIME.search(text) or any(t.kind == "month" for t in key_terms(text)))
     if kind == "who":
         return bool(new_names(question, text))
+    if kind == "name":                   # a body may be named by its acronym: "CNN", "NIS"
+        return bool(new_names(question, text) or set(_ACRONYM.findall(text)) - set(_ACRONYM.findall(question)))
     return True
+
+
+_ACRONYM = re.compile(r"\b[A-ZĄĆĘŁŃÓŚŹŻ]{2,6}\b")
+_BODY = re.compile(rf"(?:{_BODIES})", re.I)
 
 
 def new_names(question: str, answer: str) -> list[list[str]]:
@@ -145,7 +169,7 @@ def new_names(question: str, answer: str) -> list[list[str]]:
     restated = [holds for _, holds in implied(question)]
     out = []
     for t in key_terms(text, initial=capitalised):
-        words = [w for w in t.text.split() if not _POST.fullmatch(w)]
+        words = [w for w in t.text.split() if not _POST.fullmatch(w) and not _BODY.fullmatch(w)]   # "Firma Jihyang…"
         if t.kind != "name":
             continue
         if _new_name(words, asked):

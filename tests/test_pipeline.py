@@ -166,6 +166,10 @@ def test_a_restated_answer_to_how_many_when_or_who_is_refused_not_replaced(make_
     p = make_pipeline(["Rosja chce zatrudnić pracowników z Korei Północnej w Tatarstanie [1]."])
     answer = p.ask(Q_PL)
     assert answer.refused and answer.answer == REFUSALS["pl"] and "restates the question" in answer.dropped[-1]
+    # which place or body: the best sentences would offer a nearby one (a shipyard no article names)
+    p = make_pipeline(["Rosja produkuje drony Shahed w mieście [1]."])
+    answer = p.ask("W jakim mieście Rosja produkuje drony Shahed?")
+    assert answer.refused and "no name given" in answer.dropped[-1]
 
 
 def test_passage_dates_in_the_prompt_are_a_setting(make_pipeline):
