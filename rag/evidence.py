@@ -44,8 +44,9 @@ _SPEECH = (r"(?:doda|powiedzia|stwierdzi|podkreśli|zaznaczy|oświadczy|przekaza
 _ANAPHORIC = re.compile(rf"\b(?:on|ona|oni|one)\b|[-–—]\s*{_SPEECH}\s*[.!?]?\s*$"
                         rf"|^\s*(?:[-–—]\s|{_SPEECH}\b|\w+\s+(?:ten|ta|te|ci)\b)", re.I)
 # a sentence that goes on about the one before it: a pronoun or demonstrative standing for what that
-# one named ("Oficjalnie mają oni…", "wiele z tych urządzeń…"), or "także/również/ponadto/dodatkowo"
-_GOES_ON = re.compile(r"\b(?:on|ona|oni|one|ono|ten|ta|te|ci|tych|tego|tej|tymi|także|również|ponadto|dodatkowo)\b",
+# one named ("Oficjalnie mają oni…", "wiele z tych urządzeń…", "CNN potwierdziło jej istnienie"), or
+# "także/również/ponadto/dodatkowo"
+_GOES_ON = re.compile(r"\b(?:on|ona|oni|one|ono|jej|jego|ich|ten|ta|te|ci|tych|tego|tej|tymi|także|również|ponadto|dodatkowo)\b",
                       re.I)
 
 

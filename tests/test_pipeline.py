@@ -375,6 +375,18 @@ def test_the_best_sentence_brings_the_next_when_that_one_goes_on_about_it(make_p
     assert found.best[0][1] < found.best[-1][1] if follow else len(found.best) == 1    # the best first, then its next
 
 
+def test_the_next_sentence_goes_on_when_it_says_its_or_his(make_pipeline):
+    # "…szkolą się we wspólnej bazie … Postojałyje Dwory." then "CNN potwierdziło jej istnienie…": who
+    # confirmed the base stands only in the second
+    p = make_pipeline(prompt_budget=1)
+    chunk = next(c for c in p.index().chunks if "CNN potwierdziło jej istnienie" in c.text)
+    passages = [Passage(rank=1, chunk=chunk, score=0.0, title="", date=None, text=chunk.text)]
+    found = evidence.select(passages, ["Pod jaką miejscowością wojska rosyjskie i północnokoreańskie szkolą się we "
+                                       "wspólnej bazie wojskowej?"], p.index(), p.embedder, p.generator.count_tokens,
+                            1, margin=1e-9, follow=True)
+    assert "Postojałyje Dwory" in found.passages[0].text and "CNN potwierdziło jej istnienie" in found.passages[0].text
+
+
 def test_a_sentence_that_names_its_subject_by_a_demonstrative_brings_the_one_that_names_it(make_pipeline):
     # "Firma ta jest odpowiedzialna za … rekrutację" leaves the firm's name, Jihyang, to the sentence before
     p = make_pipeline(prompt_budget=1)
