@@ -1,7 +1,8 @@
-"""What a question asks for, and whether an answer gives it: a question -> "quantity" | "time" | "who" | None.
+"""What a question asks for, and whether an answer gives it: a question -> "quantity" | "time" | "who" |
+"name" (a place or body known by its name) | None.
 
-A question that asks how many, when, or who is answered only by a number, a time, or a name that
-the question does not already hold. An answer without one, however well its sentences are cited,
+A question that asks how many, when, who, or which place or body is answered only by a number, a
+time, or a name that the question does not already hold. An answer without one, however well its sentences are cited,
 is a nearby fact ("Ilu członków liczyła delegacja?" answered with "Ukraina i Republika Korei
 wymienią delegacje [1]."): the pipeline refuses it. So is an answer to who holds a post ("Kto
 kieruje NIS?") whose cited sentences name no post at all. Other questions are not checked.
