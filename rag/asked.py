@@ -46,6 +46,10 @@ A place or body known by its name is asked for by name, its acronym or its kind'
     ('name', 'name')
     >>> asks("W których dziedzinach robi postępy?"), asks("W którym obwodzie walczą?")
     (None, None)
+    >>> asks("Która rosyjska gazeta pisała o minach?"), asks("Jakie informacje przekazała agencja Yonhap?")
+    ('name', None)
+    >>> asks("Which South Korean news agency reported it?"), asks("Which reports did the agency publish?")
+    ('name', None)
     >>> (gives("Which US broadcaster confirmed the base?", "CNN confirmed the base [1]."),
     ...  gives("Która firma werbuje pracowników?", "Firma Jihyang Technology Trade Company werbuje [1]."),
     ...  gives("W której stoczni buduje się okręty podwodne?", "Okręty podwodne buduje się w stoczni [1]."))
@@ -77,6 +81,8 @@ _MEASURES = (r"zasi[eę]g\w*|koszt\w*|mas[aęy]|wag[aęi]|wynagrodzeni\w*|p[lł]
 _BODIES = (r"stoczni\w*|miast(o|a|u|em|ach)?|mie[sś]cie|miejscowo\w*|kraj(u|em|e|ów|ach)?|państw(o|a|u|em|ie|ach)?|agencj\w*|"
            r"gazet\w*|dziennik(a|u|i|iem|ów)?|firm\w*|shipyards?|city|cities|towns?|country|countries|agency|agencies|"
            r"newspapers?|broadcasters?|compan(y|ies)|firms?")
+# a Polish adjective before the noun: "rosyjska", "północnokoreańskiej", "prasowa", "telewizyjną"
+_PL_ADJECTIVE = r"\w+(sk|ck|n|w)(a|ą|i|ie|iej|iego|ich|im|ym|y|e|ej|ego|ych)"
 _ASKS = [
     ("quantity", re.compile(r"^\s*(ile|ilu|ilo[sś][cć]|how (many|much|long|large|big|far|heavy)|"
                             r"jak(a|ą|i|ie|iej|im) (jest )?((kwot|sum|liczb|powierzchni|odleg[lł]o[sś]|warto[sś]|"
@@ -92,9 +98,14 @@ _ASKS = [
                        r"(officials?|leaders?|ministers?|generals?|commanders?|persons?|people|politicians?|"
                        r"spokes\w+|presidents?|urzędni\w*|polity\w*|generał\w*|dowódc\w*|minist\w*|rzeczni\w*|"
                        r"przywódc\w*|osob\w*|osób|prezydent\w*))\b", re.I)),
-    # a place or body known by its name: "W której stoczni…?", "Which news agency…?"
-    ("name", re.compile(r"^\s*((w|we|z|ze|do|na|od|dla|przez|in|at|from|to|by|for)\s+)?(which|któr\w*|jak\w*)\s+"
-                        rf"(\w+\s+){{0,3}}?({_BODIES})\b", re.I)),
+    # a place or body known by its name: "W której stoczni…?", "Która rosyjska gazeta…?", "Which news
+    # agency…?"; adjectives between, not a verb or a noun ("Jakie informacje przekazała agencja…?",
+    # "Which reports did the agency…?" ask what it said)
+    ("name", re.compile(r"^\s*((w|we|z|ze|do|na|od|dla|przez)\s+)?(któr\w*|jak\w*)\s+"
+                        rf"({_PL_ADJECTIVE}\s+){{0,2}}({_BODIES})\b"
+                        r"|^\s*((in|at|from|to|by|for)\s+)?which\s+"
+                        rf"((?!(did|does|do|was|were|is|are|has|have|had|will|would|can|could)\b)[\w-]+\s+){{0,3}}"
+                        rf"({_BODIES})\b", re.I)),
 ]
 # amounts written in words: "kilka tysięcy", "one-day", "half"
 _AMOUNT = re.compile(
