@@ -54,6 +54,13 @@ A place or body known by its name is asked for by name, its acronym or its kind'
     ...  gives("Która firma werbuje pracowników?", "Firma Jihyang Technology Trade Company werbuje [1]."),
     ...  gives("W której stoczni buduje się okręty podwodne?", "Okręty podwodne buduje się w stoczni [1]."))
     (True, True, False)
+
+A country names no shipyard, agency or city, unless a country is what is asked:
+    >>> (gives("W której stoczni Korea Północna buduje okręty?", "Rosja mogła przekazać KRLD moduły [1]."),
+    ...  gives("Z jakiego kraju pochodzi pierwowzór dronów Shahed?", "Pochodzi z Iranu [1]."),
+    ...  gives("Która agencja to ujawniła?", "Narodowa Służba Wywiadowcza Korei Południowej [1]."),
+    ...  gives("Która agencja to ujawniła?", "Ujawniła to Korea Północna [1]."))
+    (False, True, True, False)
     >>> asks("Jaką kwotę pomocy zapowiedziano?"), gives("Jaka powierzchnia pozostaje zaminowana?", "Prace trwają [1].")
     ('quantity', False)
     >>> asks("Jaki zasięg w kilometrach mają drony?"), asks("What monthly salary do the soldiers receive?")
@@ -146,8 +153,23 @@ def gives(question: str, answer: str) -> bool:
     if kind == "who":
         return bool(new_names(question, text))
     if kind == "name":                   # a body may be named by its acronym: "CNN", "NIS"
-        return bool(new_names(question, text) or set(_ACRONYM.findall(text)) - set(_ACRONYM.findall(question)))
+        # a country names no shipyard, agency or city ("…Rosja mogła przekazać…" for "W której stoczni…?")
+        country = bool(_COUNTRY_ASKED.search(question))
+        named = [n for n in new_names(question, text) if country or not all(_country_word(w) for w in n)]
+        return bool(named or {a for a in set(_ACRONYM.findall(text)) - set(_ACRONYM.findall(question))
+                              if country or not names_country(a) and a not in _COUNTRY_ACRONYMS})
     return True
+
+
+_COUNTRY_ASKED = re.compile(r"\b(kraj\w*|państw\w*|countr\w*)\b", re.I)
+_COMPASS = re.compile(r"(p[oó][lł]noc|po[lł]udni|wsch[oó]d|zach[oó]d|north|south|east|west)", re.I)
+
+
+def _country_word(word: str) -> bool:
+    """A word of a country's name: "Rosja", "Korei", "Północnej" ("Narodowa Służba Wywiadowcza Korei
+    Południowej" names a body, "Korei Północnej" a country)."""
+    return names_country(word) or bool(_COMPASS.match(word))
+_COUNTRY_ACRONYMS = {"KRLD", "DPRK", "ChRL", "PRC", "ZSRR", "USSR", "RP"}
 
 
 _ACRONYM = re.compile(r"\b[A-ZĄĆĘŁŃÓŚŹŻ]{2,6}\b")
