@@ -134,6 +134,29 @@ _TIME = re.compile(
 _CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]*", re.UNICODE)
 
 
+# where a question of two parts starts its second ("…, and how many more did Kim agree…?", "… i kto
+# go tam wysłał?", "… i na jakie źródło się powołał?", "…, and in which building…?")
+_SECOND_PART = re.compile(r",?\s+(?:and|i|a|oraz)\s+(?=(?:(?:in|on|at|to|from|for|with|by|of|w|we|na|do|z|ze|o|od|"
+                          r"przed|po|za|dla|przy|pod|nad|u)\s+)?(?:how|what|when|who|whom|which|where|why|ile|ilu|"
+                          r"kiedy|kto|kogo|komu|czyj\w*|whose|jak\w*|któr\w*|gdzie|dlaczego|czy|co|czym|czego|o czym)\b)", re.I)
+
+
+def parts(question: str) -> list[str]:
+    """The question's parts, each asking one thing of at least three words; one part for most questions.
+
+    >>> parts("Ile trwał pobyt Szojgu w Pjongjangu i kto go tam wysłał?")
+    ['Ile trwał pobyt Szojgu w Pjongjangu', 'kto go tam wysłał?']
+    >>> parts("What did Shoigu announce in June, and in which building did he meet Kim?")
+    ['What did Shoigu announce in June', 'in which building did he meet Kim?']
+    >>> parts("When was the treaty signed, and whose swearing-in fell on that day?")
+    ['When was the treaty signed', 'whose swearing-in fell on that day?']
+    >>> parts("Kto i kiedy podpisał traktat?"), parts("Why did Russia and North Korea sign it?")
+    (['Kto i kiedy podpisał traktat?'], ['Why did Russia and North Korea sign it?'])
+    """
+    pieces = _SECOND_PART.split(question)
+    return pieces if all(len(p.split()) >= 3 for p in pieces) else [question]    # "Kto i kiedy…?" asks together
+
+
 def asks(question: str) -> str | None:
     for kind, pattern in _ASKS:
         if pattern.search(question):

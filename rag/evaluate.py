@@ -15,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+from . import asked
 from . import metrics as M
 from .config import Settings
 from .errors import BadInput
@@ -223,6 +224,7 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
         ranked = [chunks[c] for c in ranking if c in chunks]
         row = {"id": item["id"], "language": item["language"], "answerable": item["answerable"],
                "kind": question_kind(item), "evidence_score": ans.get("evidence_score", 0.0),
+               "two_parts": len(asked.parts(item["question"])) > 1,      # "…, and how many more…?"
                "no_answer_p": ans.get("no_answer_p"),
                # the model's own NO ANSWER: a refusal after generation that no check made
                "model_refused": ans["refused"] and ans.get("no_answer_p") is not None and not ans.get("dropped"),
@@ -250,6 +252,10 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
     by_kind = {f"{language}/{kind}": aggregate([r for r in rows if r["language"] == language and r["kind"] == kind])
                for kind in KINDS for language in ("pl", "en") if any(r["language"] == language and r["kind"] == kind
                                                                       for r in rows)}
+    for language in ("pl", "en"):         # answerable questions of two parts: does the answer give both?
+        both = [r for r in rows if r["language"] == language and r["kind"] == "answerable" and r["two_parts"]]
+        if both:
+            by_kind[f"{language}/answerable, two parts"] = aggregate(both)
     return {"overall": aggregate(rows), "pl": aggregate([r for r in rows if r["language"] == "pl"]),
             "en": aggregate([r for r in rows if r["language"] == "en"]), "by_kind": by_kind,
             "refusal_curve": refusal_curve(rows), "items": rows}

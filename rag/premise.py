@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from . import asked
 from .support import transliterate
 from .terms import TermIndex, implied, key_terms, missing, name_words, word_keys
 from .types import Passage
@@ -79,18 +80,12 @@ def _capital_of(term: str, index: TermIndex) -> bool:
     return any(key in index.keys for key in _COUNTRY.get(city, ()))
 
 
-# where a question of two parts starts its second ("…, and how many more did Kim agree…?", "… i kto
-# go tam wysłał?"): each part may be answered from another article
-_SECOND_PART = re.compile(r",?\s+(?:and|i|a|oraz)\s+(?=(?:how|what|when|who|whom|which|where|why|ile|ilu|kiedy|kto|"
-                          r"kogo|jak\w*|któr\w*|gdzie|dlaczego|czy|co|o czym)\b)", re.I)
-
-
 def apart(question: str, passages: list[Passage]) -> list[str]:
     """The names (as written) of a part of the question when no one article among the retrieved
     passages holds them all: a premise linking what the articles never link ("Zelensky met Kim
     Jong Un", each named, in different articles). A question of two parts ("…, and how many
     more…?") is checked part by part. Names no passage holds are left to `gaps`; [] when together."""
-    for part in _SECOND_PART.split(question):
+    for part in asked.parts(question):
         names = _apart(part, passages)
         if names:
             return names

@@ -191,3 +191,19 @@ def test_a_run_reusing_generations_keeps_its_answers_and_files_apart(make_pipeli
     caches = sorted(p.name for p in (tmp_path / "results" / "cache").glob("*.jsonl"))
     assert any(c.endswith("-reused.jsonl") for c in caches) and "generations.jsonl" in caches
     assert len(made[-1].generator.prompts) == 0          # every prompt came from the record
+
+
+def test_answerable_questions_of_two_parts_get_their_own_column(make_pipeline, tmp_path):
+    from rag.articles import load_articles
+    from rag.support import SimilarityJudge
+
+    p = make_pipeline(reply_fn=lambda m: "NO ANSWER")
+    items = [i for i in _items(60) if i["answerable"]][:2]
+    items[1] = {**items[1], "question": "Ilu pracowników chce zatrudnić Rosja w Tatarstanie i kto ich rekrutuje?"}
+    answers = evaluate.generate(p, items, tmp_path / "c.jsonl", "x", progress=False)
+    articles = {a.id: a.text for a in load_articles(p.settings.seeds_dir)}
+    chunks = {c.id: (c.article_id, c.start, c.end) for c in p.index().chunks}
+    result = evaluate.score(items, answers, articles, chunks, SimilarityJudge(p.embedder))
+    assert [r["two_parts"] for r in result["items"]] == [False, True]
+    assert result["by_kind"]["pl/answerable"]["items"] == 2 and result["by_kind"]["pl/answerable, two parts"]["items"] == 1
+    assert "en/answerable, two parts" not in result["by_kind"]
