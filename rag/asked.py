@@ -1,5 +1,5 @@
 """What a question asks for, and whether an answer gives it: a question -> "quantity" | "time" | "who" |
-"name" (a place or body known by its name) | None.
+"name" (a place or body known by its name) | None; and its parts, when it asks two things (`parts`).
 
 A question that asks how many, when, who, or which place or body is answered only by a number, a
 time, or a name that the question does not already hold. An answer without one, however well its sentences are cited,

@@ -26,8 +26,6 @@ A capital standing for its government ("według Kijowa") is found where its coun
 """
 from __future__ import annotations
 
-import re
-
 from . import asked
 from .support import transliterate
 from .terms import TermIndex, implied, key_terms, missing, name_words, word_keys
