@@ -67,6 +67,8 @@ class Settings:
     prompt_dates: bool = False      # each passage's article date in the prompt (on: worse and slower): README "Levers"
     # answering policy
     english_answers: str = "direct"  # English questions: "direct" (answer in English) or "via-polish" (in Polish, check, translate): README "Levers"
+    english_names: bool = True      # English answers write the articles' names the English way ("Pieskow" -> "Peskov",
+                                    # "w Pjongjangu" -> "Pyongyang"; `rag/spelling.py`): README "Levers"
     check_premise: bool = True      # refuse, naming them, when the question's names/numbers/months are in no passage
     min_similarity: float = -1.0    # refuse before answering when no retrieved sentence is this close to the
                                     # question (cosine); -1: the embedder's calibrated value (README), 0: off

@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import BadInput
 
 MAIN_METRICS = ["hit@5", "mrr@10", "fact_accuracy", "citation_recall", "citation_precision", "gold_citation_rate",
-                "refusal_f1", "false_refusal_rate", "language_match"]
+                "refusal_f1", "false_refusal_rate", "language_match", "polish_spelling"]
 
 
 def configuration_name(s: Settings) -> str:
@@ -34,7 +34,7 @@ def configuration_name(s: Settings) -> str:
         (f"-rp{s.repeat_penalty:g}" if s.repeat_penalty != Settings.repeat_penalty else "") + \
         (f"-n{s.no_answer_min_p:g}" if s.no_answer_min_p else "") + ("-look" if s.second_look else "") + \
         (f"-m{s.second_margin:g}" if s.second_margin else "") + (f"-a{s.antecedents}" if s.antecedents else "") + \
-        ("-f" if s.follow else "") + \
+        ("-f" if s.follow else "") + ("" if s.english_names else "-plnames") + \
         ("-g" if s.min_similarity < 0 else f"-s{s.min_similarity:g}" if s.min_similarity > 0 else "")
     bridge = f"-w{s.bridge_words}s{s.bridge_similarity:g}" if s.bridge_words else ""
     return f"{short(s.embedder)}__{short(s.llm)}__k{s.k}-c{s.chunk_size}-o{s.chunk_overlap}-b{s.prompt_budget}" + \
@@ -44,8 +44,8 @@ def configuration_name(s: Settings) -> str:
 # modules whose code decides what an answer is; scoring code (metrics, this file) is left out so
 # that re-scoring reuses cached generations
 _GENERATING = ("articles", "asked", "chunking", "citations", "config", "embedders", "evidence", "generators", "gloss", "hardware",
-               "index", "language", "lexical", "lexicon", "models", "pipeline", "premise", "prompt", "retrieve", "support",
-               "terms", "translate", "types", "verify")
+               "index", "language", "lexical", "lexicon", "models", "pipeline", "premise", "prompt", "retrieve", "spelling",
+               "support", "terms", "translate", "types", "verify")
 
 
 def pipeline_fingerprint(seeds_dir: Path) -> str:
@@ -233,7 +233,8 @@ def score(items: list[dict], answers: list[dict], articles: dict[str, str], chun
                "ttft_ms": ans["timings"]["ttft_ms"], "total_ms": ans["timings"]["total_ms"],
                "completion_tokens": ans["usage"]["completion_tokens"],
                "prompt_tokens": ans["usage"]["prompt_tokens"],
-               "language_match": M.language_match(ans["answer"], item["language"])}
+               "language_match": M.language_match(ans["answer"], item["language"]),
+               "polish_spelling": M.polish_spelling(ans["answer"], item["language"], ans["refused"])}
         if item["answerable"]:
             row.update(M.retrieval_scores(ranked, gold, len(ans["passages"])))
             # refused before a prompt was built (premise, off-topic): the model was shown nothing
@@ -306,6 +307,7 @@ def aggregate(rows: list[dict]) -> dict:
     out.update({f"refusal_{k}" if k != "false_refusal_rate" else k: v for k, v in ref.items()})
     out["refused_share"] = M.mean(float(r["refused"]) for r in rows)
     out["language_match"] = M.mean(r["language_match"] for r in rows)
+    out["polish_spelling"] = M.mean(r.get("polish_spelling") for r in rows)     # English answers only
     for key in ("ttft_ms", "total_ms", "prompt_tokens"):
         values = [r[key] for r in rows]
         out[f"{key}_p50"] = M.percentile(values, 50)

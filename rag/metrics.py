@@ -10,6 +10,7 @@ Citation scores follow ALCE (Gao et al. 2023):
 from __future__ import annotations
 
 import math
+import re
 import statistics
 
 from .citations import answer_sentences, marker_numbers, strip_markers
@@ -148,6 +149,22 @@ def refusal_scores(pairs: list[tuple[bool, bool]]) -> dict:
 
 def language_match(answer: str, language: str) -> float:
     return float(detect(strip_markers(answer)) == language)
+
+
+# spellings English words hardly have: a Polish letter, "sz", "cz", "rz", "dz", a final "-ij" ("Szojgu",
+# "Kim Dzong Un", "Dmitrij", "Generał"); "Pieskow" or "Seul" pass unseen, so the share is a floor
+_POLISH_SPELT = re.compile(r"[ąćęłńóśźż]|sz|cz|rz|dz|ij$", re.I)
+
+
+def polish_spelling(answer: str, language: str, refused: bool) -> float | None:
+    """For an English answer, 1.0 when a word of it is spelt the Polish way (None: a Polish question or a refusal).
+
+    >>> polish_spelling("Dmitrij Pieskow said so [1].", "en", False), polish_spelling("Dmitry Peskov said so [1].", "en", False)
+    (1.0, 0.0)
+    """
+    if language != "en" or refused:
+        return None
+    return float(any(_POLISH_SPELT.search(w) for w in re.findall(r"[^\W\d_]+", answer)))
 
 
 def percentile(values: list[float], q: float) -> float | None:

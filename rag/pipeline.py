@@ -1,12 +1,12 @@
 """The one pipeline the CLI, UI and benchmark call: question -> retrieve -> check the premise ->
 select evidence (is any of it close to the question?) -> answer -> check the answer -> repair it
-(-> translate) -> does it give what was asked? (refused: with `second_look`, once more from the
-next-best sentences) -> Answer.
+-> does it give what was asked? (-> translate) (-> English spellings of names; refused: with
+`second_look`, once more from the next-best sentences) -> Answer.
 
 `Pipeline.stream()` yields `Event`s: "token" deltas while the answer is written, and one final
 "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
 Each step is a module with a one-line contract: `rag/retrieve.py`, `rag/evidence.py`,
-`rag/premise.py`, `rag/verify.py`, `rag/translate.py`, `rag/asked.py`. Models come from the
+`rag/premise.py`, `rag/verify.py`, `rag/translate.py`, `rag/asked.py`, `rag/spelling.py`. Models come from the
 settings unless fakes are passed in (tests do that).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from . import asked, evidence, lexicon, premise, translate, verify
+from . import asked, evidence, lexicon, premise, spelling, translate, verify
 from . import prompt as prompts
 from .articles import load_articles
 from .citations import cite, make_citation, marker_numbers, strip_markers
@@ -191,13 +191,19 @@ class Pipeline:
     def _respond(self, run: "_Run", translation: str | None, language: str,
                  found: evidence.Evidence) -> Iterator[Event]:
         """The checked answer from `found`: written in the question's language and streamed, or for
-        an English question with `english_answers = "via-polish"`, written in Polish and translated."""
+        an English question with `english_answers = "via-polish"`, written in Polish and translated;
+        an English answer's names then spelt the English way (`rag/spelling.py`)."""
         polish = self._polish_question(run.retrieval_query, translation) if language == "en" and translation and \
             self.settings.english_answers == "via-polish" else ""
         if not polish:
-            return (yield from self._answer(run, run.retrieval_query, language, found, stream=True))
-        checked = yield from self._answer(run, polish, "pl", found, stream=False)
-        return checked if checked.refused else (yield from self._translate(run, checked))
+            checked = yield from self._answer(run, run.retrieval_query, language, found, stream=True)
+        else:
+            checked = yield from self._answer(run, polish, "pl", found, stream=False)
+            if not checked.refused:
+                checked = yield from self._translate(run, checked)
+        if language == "en" and self.settings.english_names and not checked.refused:
+            checked = replace(checked, text=spelling.english_names(checked.text))     # "Pieskow" -> "Peskov"
+        return checked
 
     def premise_gaps(self, question: str, translation: str | None, passages: list[Passage]) -> list[str]:
         """The premise check's missing terms. Only the model's translation may excuse an English

@@ -37,6 +37,7 @@ def test_score_and_report(make_pipeline, tmp_path):
     chunks = {c.id: (c.article_id, c.start, c.end) for c in p.index().chunks}
     result = evaluate.score(items, answers, articles, chunks, SimilarityJudge(p.embedder))
     assert result["overall"]["false_refusal_rate"] == 1.0           # it refused everything
+    assert result["overall"]["polish_spelling"] is None              # counted over English answers only
     prompted = [r for r in result["items"] if r["prompt_tokens"]]      # not refused before a prompt
     assert prompted and all(r["model_refused"] and r["no_answer_p"] == 0.6 for r in prompted)
     assert 0.0 <= result["overall"]["hit@5"] <= 1.0

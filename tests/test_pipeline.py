@@ -227,6 +227,22 @@ def test_english_answer_with_polish_words_is_translated_with_its_markers(setting
     assert answer.polish.startswith("Russia plans to hire 12 tys. północnokoreańskich") and answer.citations
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_an_english_answer_spells_the_articles_names_the_english_way_and_citations_quote_the_article(settings, on):
+    def reply(messages):
+        return "Dmitrij Pieskow said Moskwa is grateful for the help of soldiers from Korea Północna [1]."
+
+    pipeline = accepting_pipeline(replace(settings, english_names=on), reply)
+    answer = pipeline.ask("What did Kremlin spokesman Dmitrij Pieskow say Moscow is grateful for?")
+    assert not answer.refused and answer.citations
+    said = "Dmitry Peskov said Moscow is grateful for the help of soldiers from North Korea [" if on else \
+        "Dmitrij Pieskow said Moskwa"
+    assert answer.answer.startswith(said)
+    assert any("Pieskow" in c.quote for c in answer.citations)          # the reader finds the article's words
+    polish = pipeline.ask("Co powiedział rzecznik Kremla Dmitrij Pieskow?")     # a Polish answer keeps them
+    assert "Dmitrij Pieskow" in polish.answer
+
+
 def test_a_translation_that_changes_a_number_loses_that_sentence(settings):
     def reply(messages):
         if "Translate the user's Polish text into English" in messages[0]["content"]:
