@@ -121,6 +121,25 @@ def respell(sentence: str, cited: str) -> str:
     return sentence
 
 
+def said_twice(claim: str, cited: str) -> list[str]:
+    """The numbers `claim` states more often than `cited` does: an answer to two questions at once
+    that gives one number for both ("wants to hire 20,000 … and 20,000 were already working", where
+    the passage says 12 tys. and 20 000) asserts it of something the passage does not.
+
+    >>> said_twice("Rosja chce zatrudnić 20 000 osób, a pracowało już 20 000 osób [1].",
+    ...            "Rosja chce zatrudnić 12 tys. osób. Pracowało już ok. 20 000 osób.")
+    ['20 000']
+    >>> said_twice("Wysłano 6000 osób, w tym 1000 saperów [1].", "6 tys. osób, w tym tysiąc saperów")
+    []
+    """
+    from .support import number_spans
+
+    held = [v for v, _, _ in number_spans(cited)]
+    spans = number_spans(claim)
+    said = [v for v, _, _ in spans]
+    return list(dict.fromkeys(claim[a:b].strip() for v, a, b in spans if said.count(v) > max(held.count(v), 1)))
+
+
 def uncited_tail(sentence: str) -> str:
     """The words after the last marker of an answer sentence, '' when a marker ends it: the marker
     closes what the model cited ("…„heroiczną pomoc” [1] from the Korean People's Army.").
@@ -188,8 +207,9 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
             base = head if tail and lacking(tail, n) else claim       # nothing added after its marker,
             return drop_asides(trim_dates(base, shown[n - 1]), lambda text: lacking(text, n))   # no added title
 
-        def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold
-            return lacking(claim_for(n), n)
+        def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold, and numbers it holds once
+            claim = claim_for(n)              # that the claim states of two things
+            return lacking(claim, n) + [f"{x} twice" for x in said_twice(claim, texts[n - 1])]
 
         scores_of: dict[int, float] = {}      # passage number -> score: each passage judged once
 

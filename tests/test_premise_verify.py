@@ -83,6 +83,15 @@ def test_a_sentence_is_moved_to_the_passage_that_states_it():
     assert checked.text == "Rosja zatrudni 12 tys. pracowników [2]." and checked.citations[0].marker == 2
 
 
+def test_one_number_given_for_both_parts_of_a_question_is_dropped_where_the_passage_says_it_once():
+    passage = _passage(SENTENCE + " Na początku października pracowało tam już ok. 20 000 Koreańczyków.")
+    both = "Rosja chce zatrudnić 20 000 pracowników w Tatarstanie, a pracowało tam już 20 000 Koreańczyków [1]."
+    checked = verify.check(both, [passage], AcceptAll())
+    assert checked.refused and "20 000 twice" in checked.dropped[0]
+    right = "Rosja chce zatrudnić 12 tys. pracowników w Tatarstanie, a pracowało tam już 20 000 Koreańczyków [1]."
+    assert verify.check(right, [passage], AcceptAll()).kept == 1
+
+
 def test_nothing_left_is_a_refusal():
     checked = verify.check("Finlandia wysłała saperów [1].", [_passage(SENTENCE)], AcceptAll(),
                            question="Dlaczego Finlandia wysłała saperów?")
