@@ -1,13 +1,13 @@
 """The one pipeline the CLI, UI and benchmark call: question -> retrieve -> check the premise ->
 select evidence (is any of it close to the question?) -> answer -> check the answer -> repair it
--> does it give what was asked? (-> translate) (-> English spellings of names; refused: with
-`second_look`, once more from the next-best sentences) -> Answer.
+-> does it give what was asked? (-> translate) -> English spellings of names, for an English
+answer (refused: with `second_look`, once more from the next-best sentences) -> Answer.
 
 `Pipeline.stream()` yields `Event`s: "token" deltas while the answer is written, and one final
 "answer" carrying the checked `Answer`. `Pipeline.ask()` runs the same and returns the Answer.
 Each step is a module with a one-line contract: `rag/retrieve.py`, `rag/evidence.py`,
-`rag/premise.py`, `rag/verify.py`, `rag/translate.py`, `rag/asked.py`, `rag/spelling.py`. Models come from the
-settings unless fakes are passed in (tests do that).
+`rag/premise.py`, `rag/verify.py`, `rag/translate.py`, `rag/asked.py`, `rag/spelling.py`. Models
+come from the settings unless fakes are passed in (tests do that).
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from .citations import MARKER, answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .lexical import fold
 from .premise import capital
-from .support import transliterate
+from .support import number_spans, transliterate
 from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words
 from .types import Citation, Passage
 
@@ -132,8 +132,6 @@ def said_twice(claim: str, cited: str) -> list[str]:
     >>> said_twice("Wysłano 6000 osób, w tym 1000 saperów [1].", "6 tys. osób, w tym tysiąc saperów")
     []
     """
-    from .support import number_spans
-
     held = [v for v, _, _ in number_spans(cited)]
     spans = number_spans(claim)
     said = [v for v, _, _ in spans]
@@ -207,9 +205,9 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
             base = head if tail and lacking(tail, n) else claim       # nothing added after its marker,
             return drop_asides(trim_dates(base, shown[n - 1]), lambda text: lacking(text, n))   # no added title
 
-        def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold, and numbers it holds once
-            claim = claim_for(n)              # that the claim states of two things
-            return lacking(claim, n) + [f"{x} twice" for x in said_twice(claim, texts[n - 1])]
+        def absent(n: int) -> list[str]:      # the claim's terms passage n does not hold, and the numbers it
+            stated = claim_for(n)             # states once that the claim states of two things
+            return lacking(stated, n) + [f"{x} twice" for x in said_twice(stated, texts[n - 1])]
 
         scores_of: dict[int, float] = {}      # passage number -> score: each passage judged once
 
