@@ -243,8 +243,18 @@ def _new_name(words: list[str], asked: set[str]) -> bool:
 
 
 def _before(text: str, term: str) -> str:
-    """The word just before `term` in `text` ("Szef" of "Szef HUR Kyryło Budanow")."""
+    """The word just before `term` in `text` ("Szef" of "Szef HUR Kyryło Budanow"), or the post an
+    English "of" joins to it ("Secretary of" of "Secretary of Russia's Security Council Siergiej Szojgu").
+
+    >>> _before("Secretary of Russia's Security Council Siergiej Szojgu [1].", "Russia's Security Council Siergiej Szojgu")
+    'Secretary of '
+    >>> _before("The Head of the HUR Kyrylo Budanov [1].", "HUR Kyrylo Budanov"), _before("Szef HUR Budanow", "HUR Budanow")
+    ('Head of the ', 'Szef ')
+    """
     words = text[:max(text.find(term), 0)].split()
+    joined = words[:-1] if words and words[-1].lower() == "the" else words          # "Head of the HUR …"
+    if len(joined) > 1 and joined[-1].lower() == "of":
+        return " ".join(words[len(joined) - 2:]) + " "
     return words[-1] + " " if words else ""
 
 

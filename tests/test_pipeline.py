@@ -243,6 +243,16 @@ def test_an_english_answer_spells_the_articles_names_the_english_way_and_citatio
     assert "Dmitrij Pieskow" in polish.answer
 
 
+def test_who_is_answered_by_an_english_post_of_its_body_and_the_holder_after_it(settings):
+    # "Secretary of Russia's Security Council Siergiej Szojgu": the post stands before "of", the
+    # holder after the body's words, which the question repeats
+    def reply(messages):
+        return "Secretary of Russia's Security Council Siergiej Szojgu visited Pyongyang [1]."
+
+    answer = accepting_pipeline(settings, reply).ask("Who visited Pyongyang as Secretary of Russia's Security Council?")
+    assert not answer.refused and "Sergei Shoigu visited Pyongyang [" in answer.answer, answer.dropped
+
+
 def test_a_translation_that_changes_a_number_loses_that_sentence(settings):
     def reply(messages):
         if "Translate the user's Polish text into English" in messages[0]["content"]:
