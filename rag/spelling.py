@@ -72,13 +72,13 @@ GLOSSARY: list[tuple[str, str]] = [
     (r"Generał", "General"), (r"Prezydent", "President"),
 ]
 
-_NAME = re.compile("|".join(f"(?<![\\w-])(?:{p})(?![\\w-])" for p, _ in GLOSSARY))
-_ONE = [(re.compile(f"(?:{p})$"), english) for p, english in GLOSSARY]
+# one group per entry (the entries' own groups do not capture): the group that matched is its entry
+_NAME = re.compile("(?<![\\w-])(?:" + "|".join(f"({p})" for p, _ in GLOSSARY) + ")(?![\\w-])")
 _QUOTED = re.compile(r"„[^”\"]*[”\"]|\"[^\"]*\"|“[^”]*”")
 
 
 def _english(m: re.Match) -> str:
-    return next(english for pattern, english in _ONE if pattern.match(m.group(0)))
+    return GLOSSARY[m.lastindex - 1][1]
 
 
 def english_names(text: str) -> str:
