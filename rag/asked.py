@@ -341,7 +341,7 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
 
 # who holds a post: "Kto kieruje…?", "Kto stał na czele…?", "Who commanded…?"; and the posts a sentence
 # that answers it names ("Szef HUR, generał Kyryło Budanow…")
-_LEADS = re.compile(r"\b(kieruj\w*|kierował\w*|na czele|dowodz\w*|dowodził\w*|przewodnicz\w*|heads?|headed|leads?|led|"
+_LEADS = re.compile(r"\b(kieruj\w*|kierował\w*|na czele|dowodz\w*|dowodził\w*|dowódc\w*|szef\w*|przewodnicz\w*|heads?|headed|leads?|led|"
                     r"command\w*|chairs?|chaired|in charge)\b", re.I)
 _POST = re.compile(r"\b(szef\w*|dowódc\w*|przewodnicząc\w*|dyrektor\w*|prezes\w*|prezydent\w*|premier\w*|minist\w*|"
                    r"generał\w*|gen\.|sekretarz\w*|przywódc\w*|komendant\w*|kierowni\w*|naczelni\w*|"
@@ -353,6 +353,52 @@ _HOLDS_POST = re.compile(rf"{_POST.pattern}|\b(rzeczni\w*|spokes\w*)\b", re.I)
 _BEFORE_POST, _AFTER_POST = 2, 6    # words around a post that may name its holder: "Przewodniczący Dumy
                                     # Państwowej Federacji Rosyjskiej Wiaczesław Wołodin", "Kyryło Budanow, szef HUR"
 
+# the side of the war a post belongs to, by the country, capital or body named with it (folded text):
+# "Rzecznik Pentagonu generał", "Szef HUR", "rzecznik Kremla", "północnokoreański generał"
+_SIDES = {side: re.compile(pattern) for side, pattern in {
+    "north korea": r"\b(polnocnokore|kore\w* poln|north(ern)? kore|krld\b|dprk\b|pjongjang|pyongyang)",
+    "south korea": r"\b(poludniowokore|kore\w* polu|south(ern)? kore|seul|seoul|nis\b|republi\w* kore|republic of kore)",
+    "russia": r"\b(ros[jy]|russia|krem|moskw|moscow|dum[aeyi]\b)",
+    "ukraine": r"\b(ukrai|hur\b|gur\b|kijow|kyiv|kiev)",
+    "united states": r"\b(amerykan|americ|usa\b|pentagon|waszyngton|washington|stan\w* zjednoczon|united states)",
+    "china": r"\b(chin|pekin|beijing)",
+}.items()}
+
+
+def _sides(text: str) -> set[str]:
+    """The sides `text` names ("Rzecznik Pentagonu generał" -> {"united states"}).
+
+    >>> sorted(_sides("północnokoreański generał w obwodzie kurskim")), sorted(_sides("the Kremlin spokesman"))
+    (['north korea'], ['russia'])
+    >>> sorted(_sides("Przewodniczący Dumy Państwowej")), sorted(_sides("Szef HUR, generał")), _sides("sekretarz Rady")
+    (['russia'], ['ukraine'], set())
+    """
+    folded = fold(text)
+    return {side for side, pattern in _SIDES.items() if pattern.search(folded)}
+
+
+def _named_after(words: list[str], post: int) -> int:
+    """Where the words after the post at `post` that may name its holder end: any lower-case words
+    that qualify it, then its first run of capitalised words ("sekretarz Rady Bezpieczeństwa Siergiej
+    Szojgu", not the "Kim" of "…Szojgu poinformował, że Kim Dzong Un…"), at most `_AFTER_POST` words."""
+    end, named = post + 1, False
+    while end < min(post + 1 + _AFTER_POST, len(words)):
+        capital = words[end].lstrip("„\"(")[:1].isupper()
+        if named and not capital:
+            break
+        named, end = named or capital, end + 1
+    return end
+
+
+def _post_phrase(words: list[str], post: int) -> str:
+    """The post at `post` with the words that qualify it, up to its holder's name: two before it in
+    its sentence ("Rzecznik Pentagonu generał Patrick Ryder", "Szef HUR, generał Kyryło Budanow"),
+    and those after it (`_named_after`)."""
+    start = post
+    while start > max(post - _BEFORE_POST, 0) and not words[start - 1].endswith((".", ";", ":")):
+        start -= 1
+    return " ".join(words[start:_named_after(words, post)])
+
 
 def post_named(question: str, quotes: list[str], answer: str) -> bool:
     """False when a question asks who holds a post and no cited sentence names a post with one of
@@ -360,7 +406,10 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
     Służbę Wywiadowczą (NIS)…" names no one in it, and "Kto stał na czele delegacji?" is not
     answered by "Ukraina i Republika Korei wymienią delegacje [1]." though another cited sentence
     says "Prezydent poinformował…": the name given holds no post there. A country is no holder
-    ("prezydent Republiki Korei").
+    ("prezydent Republiki Korei"). Nor is the holder of another side's post: asked for the North
+    Korean general in Kursk, "Rzecznik Pentagonu generał Patrick Ryder" or "Szef HUR, generał
+    Kyryło Budanow" names no one in it (the sides: `_sides`, of the question and of the words that
+    qualify the post, `_post_phrase`; a post with no side named passes).
 
     >>> post_named("Kto kieruje NIS?", ["Parlamentarzyści powołali się na NIS."], "NIS kieruje NIS [1].")
     False
@@ -372,20 +421,35 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
     ...            "Prezydent poinformował również, że przekazał dane.", "Według agencji Yonhap, w poniedziałek "
     ...            "prezydent Republiki Korei zapowiedział"], "Republika Korei wymieni delegacje, podał Yonhap [1].")
     False
+    >>> ryder = ["Rzecznik Pentagonu generał Patrick Ryder przyznał, że żołnierze z Korei Północnej zmierzają do Kurska."]
+    >>> post_named("Jak nazywa się północnokoreański generał dowodzący żołnierzami KRLD?", ryder, "Patrick Ryder [1].")
+    False
+    >>> budanow = ["Szef HUR, generał Kyryło Budanow, oświadczył, że Korea Północna zaspokaja 40% zapotrzebowania."]
+    >>> post_named("What is the name of the North Korean commander?", budanow, "Kyrylo Budanov [1].")
+    False
+    >>> post_named("Who commands the American troops?", ryder, "Patrick Ryder [1]."), post_named("Who heads the HUR?",
+    ...            budanow, "Kyryło Budanow [1].")
+    (True, True)
+    >>> post_named("Kto jest północnokoreańskim dowódcą saperów?", ["W czerwcu sekretarz Rady Bezpieczeństwa Siergiej "
+    ...            "Szojgu poinformował, że Kim Dzong Un zgodził się wysłać 1000 saperów."], "Kim Dzong Un [1].")
+    False
     """
     if asks(question) != "who" or not _LEADS.search(question):
         return True
     keys = [word_keys(w) for name in new_names(question, answer) if not any(names_country(w) for w in name)
             for w in name]                # "prezydent Republiki Korei": the post's country, not who holds it
+    asked_sides = _sides(question)
     for quote in quotes:
         words = quote.split()
         for i, word in enumerate(words):
             if _POST.fullmatch(word.strip(",.:;()\"„”")):
                 # before the post only a name set off by a comma: "Kyryło Budanow, szef HUR"
                 before = words[max(i - _BEFORE_POST, 0):i] if i and words[i - 1].endswith(",") else []
-                near = " ".join([*before, *words[i:i + 1 + _AFTER_POST]])
+                near = " ".join([*before, *words[i:_named_after(words, i)]])
                 if any(k & TermIndex(near).keys for k in keys):
-                    return True
+                    held = _sides(_post_phrase(words, i))
+                    if not (asked_sides and held and not held & asked_sides):   # not the post of another side
+                        return True
     return False
 
 

@@ -253,6 +253,31 @@ def test_who_is_answered_by_an_english_post_of_its_body_and_the_holder_after_it(
     assert not answer.refused and "Sergei Shoigu visited Pyongyang [" in answer.answer, answer.dropped
 
 
+@pytest.mark.parametrize("question, reply", [
+    # the Pentagon's general is not the North Korean general asked for
+    ("Jak nazywa się północnokoreański generał dowodzący żołnierzami KRLD w obwodzie kurskim?",
+     "Generał Patrick Ryder dowodzący żołnierzami KRLD w obwodzie kurskim jest północnokoreański generał [1]."),
+    ("What is the name of the North Korean general commanding the troops in Kursk?",
+     "The North Korean general commanding the troops in Kursk is General Patrick Ryder [1]."),
+    # "sekretarz Rady Bezpieczeństwa Siergiej Szojgu poinformował, że Kim Dzong Un…": the secretary is
+    # Szojgu, not the Kim named after him
+    ("Jak nazywa się północnokoreański dowódca, który nadzoruje saperów rozminowujących obwód kurski?",
+     "Północnokoreański dowódca, który nadzoruje saperów, jest Kim Dzong Un [1]."),
+])
+def test_who_holds_a_post_is_not_answered_by_a_name_that_holds_no_such_post(settings, question, reply):
+    answer = accepting_pipeline(settings, lambda messages: reply).ask(question)
+    assert answer.refused, answer.answer
+
+
+def test_who_holds_a_post_of_the_side_asked_is_answered(settings):
+    def reply(messages):
+        return "Rzecznik Pentagonu generał Patrick Ryder przyznał, że żołnierze KRLD zmierzają do obwodu kurskiego [1]."
+
+    answer = accepting_pipeline(settings, reply).ask(
+        "Który amerykański generał, rzecznik Pentagonu, przyznał, że żołnierze KRLD zmierzają do obwodu kurskiego?")
+    assert not answer.refused and "Patrick Ryder" in answer.answer, answer.dropped
+
+
 def test_a_translation_that_changes_a_number_loses_that_sentence(settings):
     def reply(messages):
         if "Translate the user's Polish text into English" in messages[0]["content"]:
