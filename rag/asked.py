@@ -341,8 +341,8 @@ def counts_asked(question: str, answer: str, quotes: list[str], words: str | Non
 
 # who holds a post: "Kto kieruje…?", "Kto stał na czele…?", "Who commanded…?"; and the posts a sentence
 # that answers it names ("Szef HUR, generał Kyryło Budanow…")
-_LEADS = re.compile(r"\b(kieruj\w*|kierował\w*|na czele|dowodz\w*|dowodził\w*|dowódc\w*|szef\w*|przewodnicz\w*|heads?|headed|leads?|led|"
-                    r"command\w*|chairs?|chaired|in charge)\b", re.I)
+_LEADS = re.compile(r"\b(kieruj\w*|kierował\w*|na czele|dowodz\w*|dowodził\w*|dowódc\w*|szef\w*|przewodnicz\w*|"
+                    r"heads?|headed|leads?|led|command\w*|chairs?|chaired|in charge)\b", re.I)
 _POST = re.compile(r"\b(szef\w*|dowódc\w*|przewodnicząc\w*|dyrektor\w*|prezes\w*|prezydent\w*|premier\w*|minist\w*|"
                    r"generał\w*|gen\.|sekretarz\w*|przywódc\w*|komendant\w*|kierowni\w*|naczelni\w*|"
                    r"head|chief|commander|director|chair\w*|president|minister|general|leader|secretary)\b", re.I)
