@@ -353,6 +353,24 @@ _HOLDS_POST = re.compile(rf"{_POST.pattern}|\b(rzeczni\w*|spokes\w*)\b", re.I)
 _BEFORE_POST, _AFTER_POST = 2, 6    # words around a post that may name its holder: "Przewodniczący Dumy
                                     # Państwowej Federacji Rosyjskiej Wiaczesław Wołodin", "Kyryło Budanow, szef HUR"
 
+# a Polish verb of leading and the post it stands for: "Kto kieruje HUR?" is answered by "Szef HUR, …"
+_LEAD_POSTS = ((re.compile(r"\b(kieruj\w*|kierował\w*|na czele)\b", re.I), "szef"),
+               (re.compile(r"\b(dowodz\w*|dowodził\w*)\b", re.I), "dowódca"))
+
+
+def post_words(question: str) -> str:
+    """The posts a Polish who-question's verb of leading stands for, as search words ('' for others).
+
+    >>> post_words("Kto kieruje ukraińskim wywiadem wojskowym HUR?"), post_words("Kto dowodzi wojskami KRLD?")
+    ('szef', 'dowódca')
+    >>> post_words("Ilu żołnierzy dowodzi Kim?"), post_words("Kto przewodniczy Dumie?")
+    ('', '')
+    """
+    if asks(question) != "who":
+        return ""
+    return " ".join(post for pattern, post in _LEAD_POSTS if pattern.search(question))
+
+
 # the side of the war a post belongs to, by the country, capital or body named with it (folded text):
 # "Rzecznik Pentagonu generał", "Szef HUR", "rzecznik Kremla", "północnokoreański generał"
 _SIDES = {side: re.compile(pattern) for side, pattern in {

@@ -182,7 +182,9 @@ class Pipeline:
                 skip: frozenset[tuple[str, int]] = frozenset()) -> evidence.Evidence:
         """The retrieved passages' sentences the prompt shows (`rag/evidence.py`), none of `skip`."""
         s = self.settings
-        return evidence.select(run.retrieved, run.queries, self.index(), self.embedder, self.generator.count_tokens,
+        words = self._post_words(run.retrieval_query, language)
+        queries = [*run.queries, f"{run.retrieval_query} {words}"] if words else run.queries
+        return evidence.select(run.retrieved, queries, self.index(), self.embedder, self.generator.count_tokens,
                                s.prompt_budget, by_words=language != "en" or bool(translation),
                                margin=s.second_margin, antecedents=s.antecedents, follow=s.follow,
                                groups=self._word_groups(run.retrieval_query, translation) if language == "en" else None,
@@ -347,8 +349,16 @@ class Pipeline:
             translation = " ".join([translation or "", *bridged]).strip() or None
         retrieval = HybridRetriever(index, self.embedder, self.settings.candidates, self.settings.rrf_k,
                                     self.settings.fusion).retrieve(retrieval_query, max(depth, self.settings.k),
-                                                                   language, translation, where=where)
+                                                                   language, translation, where=where,
+                                                                   words=self._post_words(retrieval_query, language))
         return retrieval_query, translation, retrieval, (time.perf_counter() - t) * 1000
+
+    @staticmethod
+    def _post_words(question: str, language: str) -> str:
+        """Search words for a Polish question that asks who leads something: the post its verb
+        stands for ("Kto kieruje HUR?" -> "szef", met by "Szef HUR, generał Kyryło Budanow");
+        English questions get theirs from the dictionary ("heads" -> "szef…")."""
+        return asked.post_words(question) if language != "en" else ""
 
     def _complete(self, messages: list[dict], max_tokens: int) -> str:
         """A short non-streamed completion (query rewriting and translation): first line only."""

@@ -72,10 +72,11 @@ class HybridRetriever:
         self.candidates, self.rrf_k, self.fusion = candidates, rrf_k, fusion
 
     def retrieve(self, question: str, k: int, language: str = "pl", translation: str | None = None,
-                 where: Filter | None = None) -> Retrieval:
+                 where: Filter | None = None, words: str = "") -> Retrieval:
         """Top-k passages for a question; `translation` is its Polish rendering for English questions;
-        `where` restricts the chunks searched (article ids, months) before ranking."""
-        lexical_query = translation if language == "en" and translation else question
+        `where` restricts the chunks searched (article ids, months) before ranking; `words` are
+        searched for beside a Polish question's own (`asked.post_words`)."""
+        lexical_query = translation if language == "en" and translation else f"{question} {words}".strip()
         weights = LANGUAGE_WEIGHTS["en" if language == "en" else "pl"] if self.fusion == "language" else (1.0, 1.0)
         found = self.index.search(Query(self.embedder.embed_queries([question])[0], lexical_query, self.candidates,
                                         weights, self.rrf_k, where, lemmas=language == "en" and bool(translation)))

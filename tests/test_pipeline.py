@@ -278,6 +278,18 @@ def test_who_holds_a_post_of_the_side_asked_is_answered(settings):
     assert not answer.refused and "Patrick Ryder" in answer.answer, answer.dropped
 
 
+def test_who_leads_in_polish_is_searched_for_by_its_post(settings):
+    # "Kto kieruje HUR?" is answered by "Szef HUR, generał Kyryło Budanow…": the verb's post is searched for
+    prompts = []
+
+    def reply(messages):
+        prompts.append(messages[-1]["content"])
+        return "Szef HUR, generał Kyryło Budanow [1]."
+
+    answer = accepting_pipeline(settings, reply).ask("Kto kieruje ukraińskim wywiadem wojskowym HUR?")
+    assert "Kyryło Budanow" in prompts[0] and not answer.refused, prompts
+
+
 def test_a_translation_that_changes_a_number_loses_that_sentence(settings):
     def reply(messages):
         if "Translate the user's Polish text into English" in messages[0]["content"]:
