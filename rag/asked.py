@@ -408,14 +408,14 @@ def _named_after(words: list[str], post: int) -> int:
     return end
 
 
-def _post_phrase(words: list[str], post: int) -> str:
+def _post_phrase(words: list[str], post: int, end: int) -> str:
     """The post at `post` with the words that qualify it, up to its holder's name: two before it in
     its sentence ("Rzecznik Pentagonu generał Patrick Ryder", "Szef HUR, generał Kyryło Budanow"),
-    and those after it (`_named_after`)."""
+    and those after it, up to `end` (`_named_after`)."""
     start = post
     while start > max(post - _BEFORE_POST, 0) and not words[start - 1].endswith((".", ";", ":")):
         start -= 1
-    return " ".join(words[start:_named_after(words, post)])
+    return " ".join(words[start:end])
 
 
 def post_named(question: str, quotes: list[str], answer: str) -> bool:
@@ -463,9 +463,10 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
             if _POST.fullmatch(word.strip(",.:;()\"„”")):
                 # before the post only a name set off by a comma: "Kyryło Budanow, szef HUR"
                 before = words[max(i - _BEFORE_POST, 0):i] if i and words[i - 1].endswith(",") else []
-                near = " ".join([*before, *words[i:_named_after(words, i)]])
+                end = _named_after(words, i)
+                near = " ".join([*before, *words[i:end]])
                 if any(k & TermIndex(near).keys for k in keys):
-                    held = _sides(_post_phrase(words, i))
+                    held = _sides(_post_phrase(words, i, end))
                     if not (asked_sides and held and not held & asked_sides):   # not the post of another side
                         return True
     return False
