@@ -5,8 +5,10 @@ Each answer sentence is kept only if
      shown to the model (`rag/terms.py`: Polish inflection folded, English names mapped). A name
      that the question itself names and that the retrieved passages hold (the premise check's
      evidence) is exempt, as an answer restating "Pjongjang" or "Szojgu" from the question
-     asserts nothing new by it, unless the cited passage holds its first word but not the rest
-     ("Korea Południowa" where the passage says "Korea Północna": another entity), or unless it is
+     asserts nothing new by it, unless the cited passage holds a word of it but its last, and not
+     the whole ("Korea Południowa" where the passage says "Korea Północna": another entity; also
+     when glued to the name before it, "Rosji Korea Południowa"; "Szojgu" alone still names
+     "Siergiej Szojgu"), or unless it is
      a capital and the cited sentences name another ("Kim Jong Un flew to Moscow in June [1]." for
      a treaty they say was signed "w Pjongjangu w czerwcu": the place is the fact, and the
      question's is a false premise). A number or a month is checked even when the question gives
@@ -184,7 +186,7 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
         city = capital(term.text) if len(term.parts) == 1 else None
         if city and capitals[n - 1] - {city}:
             return False                   # "Moscow", where the cited sentence says "w Pjongjangu"
-        return len(term.parts) == 1 or not term.parts[0] & shown[n - 1].keys
+        return not any(part & shown[n - 1].keys for part in term.parts[:-1])
 
     kept, citations, scores, dropped = [], [], [], []
     threshold = getattr(judge, "threshold", 0.5)

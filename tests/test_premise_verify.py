@@ -193,6 +193,16 @@ def test_names_restated_from_the_question_pass_but_its_numbers_and_months_are_ch
     wrong = verify.check("Korea Południowa wysłała 3 tys. żołnierzy do obwodu kurskiego [1].", korea, AcceptAll(),
                          question=question)
     assert wrong.refused and "Korea Południowa" in wrong.dropped[0]
+    # ... and so is one glued to the question's name before it, as one run: "Rosji Korea Południowa"
+    tanks = [_passage("Korea Północna miała dostarczyć czołgi M2010 i transportery BTR-80."),
+             _passage("Rosja i Korea Południowa nie utrzymują kontaktów wojskowych.", rank=2)]
+    glued = verify.check("Rosji Korea Południowa miała dostarczyć transportery BTR-80 [1].", tanks, AcceptAll(),
+                         question="Jakie transportery, oprócz czołgów M2010, miała dostarczyć Rosji Korea Południowa?")
+    assert glued.refused and "Rosji Korea Południowa" in glued.dropped[0]
+    assert not verify.check(      # the last word alone ("Szojgu" of "Siergiej Szojgu") is the same person
+        "Siergiej Szojgu odwiedził Pjongjang [1].", [_passage("Szojgu odwiedził Pjongjang."),
+                                                     _passage("Siergiej Szojgu jest sekretarzem.", rank=2)],
+        AcceptAll(), question="Kiedy Siergiej Szojgu odwiedził Pjongjang?").refused
     assert not verify.check("Pjongjang wysłał 3 tys. żołnierzy [1].", korea + [_passage("Władze w Pjongjangu.", 3)],
                             AcceptAll(), question="Ilu żołnierzy wysłał Pjongjang?").refused
     # a word the question has only in lower case ("kurskiego") is no name it names
