@@ -104,7 +104,8 @@ _ASKS = [
                        r"what (is|are|was|were) the names?|(which|któr\w*|jac[iy]|jaki)\s+(\w+\s+){0,3}?"
                        r"(officials?|leaders?|ministers?|generals?|commanders?|persons?|people|politicians?|"
                        r"spokes\w+|presidents?|urzędni\w*|polity\w*|generał\w*|dowódc\w*|minist\w*|rzeczni\w*|"
-                       r"przywódc\w*|osob\w*|osób|prezydent\w*))\b", re.I)),
+                       r"przywódc\w*|osob\w*|osób|prezydent\w*|heads?|chiefs?|chairm[ae]n|secretar(y|ies)|directors?|"
+                       r"szef\w*|przewodnicząc\w*|sekretarz\w*|dyrektor\w*|prezes\w*|premier\w*))\b", re.I)),
     # a place or body known by its name: "W której stoczni…?", "Która rosyjska gazeta…?", "Which news
     # agency…?"; adjectives between, not a verb or a noun ("Jakie informacje przekazała agencja…?",
     # "Which reports did the agency…?" ask what it said)
@@ -448,6 +449,12 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
     >>> post_named("Who commands the American troops?", ryder, "Patrick Ryder [1]."), post_named("Who heads the HUR?",
     ...            budanow, "Kyryło Budanow [1].")
     (True, True)
+    >>> duma = "Which head of the Russian State Duma thanked the Korean soldiers?"
+    >>> post_named(duma, ["Kyiv Post poinformował, że przywódca Korei Północnej Kim Dzong Un stwierdził…"], "Kim Jong Un [1].")
+    False
+    >>> post_named(duma, ["Przewodniczący Dumy Państwowej Federacji Rosyjskiej Wiaczesław Wołodin oświadczył…"],
+    ...            "Vyacheslav Volodin [1].")
+    True
     >>> post_named("Kto jest północnokoreańskim dowódcą saperów?", ["W czerwcu sekretarz Rady Bezpieczeństwa Siergiej "
     ...            "Szojgu poinformował, że Kim Dzong Un zgodził się wysłać 1000 saperów."], "Kim Dzong Un [1].")
     False
