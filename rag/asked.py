@@ -384,12 +384,12 @@ _SIDES = {side: re.compile(pattern) for side, pattern in {
 }.items()}
 
 
-def _sides(text: str) -> set[str]:
+def sides(text: str) -> set[str]:
     """The sides `text` names ("Rzecznik Pentagonu generał" -> {"united states"}).
 
-    >>> sorted(_sides("północnokoreański generał w obwodzie kurskim")), sorted(_sides("the Kremlin spokesman"))
+    >>> sorted(sides("północnokoreański generał w obwodzie kurskim")), sorted(sides("the Kremlin spokesman"))
     (['north korea'], ['russia'])
-    >>> sorted(_sides("Przewodniczący Dumy Państwowej")), sorted(_sides("Szef HUR, generał")), _sides("sekretarz Rady")
+    >>> sorted(sides("Przewodniczący Dumy Państwowej")), sorted(sides("Szef HUR, generał")), sides("sekretarz Rady")
     (['russia'], ['ukraine'], set())
     """
     folded = fold(text)
@@ -427,7 +427,7 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
     says "Prezydent poinformował…": the name given holds no post there. A country is no holder
     ("prezydent Republiki Korei"). Nor is the holder of another side's post: asked for the North
     Korean general in Kursk, "Rzecznik Pentagonu generał Patrick Ryder" or "Szef HUR, generał
-    Kyryło Budanow" names no one in it (the sides: `_sides`, of the question and of the words that
+    Kyryło Budanow" names no one in it (the sides: `sides`, of the question and of the words that
     qualify the post, `_post_phrase`; a post with no side named passes).
 
     >>> post_named("Kto kieruje NIS?", ["Parlamentarzyści powołali się na NIS."], "NIS kieruje NIS [1].")
@@ -463,7 +463,7 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
         return True
     keys = [word_keys(w) for name in new_names(question, answer) if not any(names_country(w) for w in name)
             for w in name]                # "prezydent Republiki Korei": the post's country, not who holds it
-    asked_sides = _sides(question)
+    asked_sides = sides(question)
     for quote in quotes:
         words = quote.split()
         for i, word in enumerate(words):
@@ -473,7 +473,7 @@ def post_named(question: str, quotes: list[str], answer: str) -> bool:
                 end = _named_after(words, i)
                 near = " ".join([*before, *words[i:end]])
                 if any(k & TermIndex(near).keys for k in keys):
-                    held = _sides(_post_phrase(words, i, end))
+                    held = sides(_post_phrase(words, i, end))
                     if not (asked_sides and held and not held & asked_sides):   # not the post of another side
                         return True
     return False

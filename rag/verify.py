@@ -8,8 +8,9 @@ Each answer sentence is kept only if
      asserts nothing new by it, unless the cited passage holds a word of it but its last, and not
      the whole ("Korea Południowa" where the passage says "Korea Północna": another entity; also
      when glued to the name before it, "Rosji Korea Południowa"; "Szojgu" alone still names
-     "Siergiej Szojgu"), or unless it is
-     a capital and the cited sentences name another ("Kim Jong Un flew to Moscow in June [1]." for
+     "Siergiej Szojgu"), or a country's adjective qualifying a name that the cited sentence gives
+     with another country's ("the Iranian company Jihyang" for "północnokoreańskiej firmy
+     Jihyang": `misattributed`), or unless it is a capital and the cited sentences name another ("Kim Jong Un flew to Moscow in June [1]." for
      a treaty they say was signed "w Pjongjangu w czerwcu": the place is the fact, and the
      question's is a false premise). A number or a month is checked even when the question gives
      it; and
@@ -31,11 +32,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .asked import sides
 from .citations import MARKER, answer_sentences, cite, make_citation, marker_numbers, strip_markers
 from .lexical import fold
 from .premise import capital
 from .support import number_spans, transliterate
-from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words
+from .terms import _MONTHS_EN, MONTHS, TermIndex, key_terms, missing, name_words, names_country, word_keys
 from .types import Citation, Passage
 
 REFUSAL_PATTERNS = re.compile(
@@ -166,6 +168,58 @@ class Checked:
     support: float = 0.0                      # mean judge score of the kept sentences (0 when none)
 
 
+_STRIP = ",.;:()\"'„”«»"
+
+
+def _country(word: str) -> frozenset[str]:
+    """The country a word names, as a side (`asked.sides`: "północnokoreańskiej" and "North Korean"
+    alike) or else by its folded first four letters ("Iranian", "irańskiej" -> "iran"); empty for
+    other words."""
+    found = sides(word)
+    return frozenset(found) if found else frozenset({fold(word)[:4]}) if names_country(word) else frozenset()
+
+
+# a country's adjective, not its name: "Iranian", "Chinese", "Turkish", "irański", "chińskiej"
+_ADJECTIVE = re.compile(r"(ian|ean|an|ese|ish|i|sk\w*|ck\w*)$")
+
+
+def misattributed(term: str, claim: str, passage: str, gap: int = 2) -> bool:
+    """True when `term`, a country the answer restates from the question, qualifies a name
+    ("the Iranian company Jihyang") that `passage` gives with another country's word before it
+    ("…północnokoreańskiej firmy Jihyang"): a false attribute, not the question's context.
+
+    >>> firm = "Spotkano się z przedstawicielami północnokoreańskiej firmy Jihyang Technology Trade Company."
+    >>> misattributed("Iranian", "Russia met the Iranian company Jihyang [1].", firm)
+    True
+    >>> misattributed("North Korean", "Russia met the North Korean company Jihyang [1].", firm)
+    False
+    >>> misattributed("Rosji", "Rosji dostarczono czołgi M2010 [1].", "Korea Północna dostarczyła Rosji czołgi M2010.")
+    False
+    """
+    own = _country(term) if _ADJECTIVE.search(fold(term)) else frozenset()
+    if not own:
+        return False
+    raw = claim.split()
+    words = [w.strip(_STRIP) for w in raw]
+    last = fold(term.split()[-1])
+    names = set()
+    for i in (i + 1 for i, w in enumerate(words) if fold(w) == last and not raw[i].endswith((",", ";", ":"))):
+        for j in range(i, min(i + gap, len(words))):       # the noun it qualifies, up to a comma
+            if words[j][:1].isupper() and not _country(words[j]):
+                names.add(words[j])
+            if raw[j].endswith((",", ";", ":")) or words[j][:1].isupper():
+                break
+    shown = [w.strip(_STRIP) for w in passage.split()]
+    for name in names:
+        keys = word_keys(name)
+        for j, w in enumerate(shown):
+            if w[:1].isupper() and word_keys(w) & keys:
+                before = [_country(b) for b in shown[max(j - gap, 0):j]]
+                if any(before) and not any(c & own for c in before):
+                    return True
+    return False
+
+
 def check(text: str, passages: list[Passage], judge, question: str = "",
           retrieved: list[Passage] | None = None) -> Checked:
     """Keep what the cited passages state (the conditions above). `retrieved`: the passages the
@@ -180,9 +234,11 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
     asked = TermIndex(" ".join(t.text for t in key_terms(question, initial=known) if t.kind == "name"))
     searched = TermIndex("\n".join(p.chunk.text for p in retrieved or passages))
 
-    def exempt(term, n: int) -> bool:      # a name of the question, restated, where passage n lacks it
+    def exempt(term, n: int, claim: str = "") -> bool:   # a name of the question, restated, where passage n lacks it
         if term.kind != "name" or not asked.has(term) or not searched.has(term):
             return False
+        if claim and misattributed(term.text, claim, texts[n - 1]):
+            return False                   # "the Iranian company Jihyang", where it says "północnokoreańskiej firmy"
         city = capital(term.text) if len(term.parts) == 1 else None
         if city and capitals[n - 1] - {city}:
             return False                   # "Moscow", where the cited sentence says "w Pjongjangu"
@@ -198,7 +254,7 @@ def check(text: str, passages: list[Passage], judge, question: str = "",
 
         def lacking(text: str, n: int) -> list[str]:      # the terms of `text` passage n does not hold
             terms = key_terms(text, initial=known)
-            return missing([t for t in terms if not exempt(t, n)], shown[n - 1])
+            return missing([t for t in terms if not exempt(t, n, text)], shown[n - 1])
 
         tail = uncited_tail(sentence)
         head = strip_markers(sentence[:sentence.rindex(tail)]).rstrip(",;: ") + "." if tail else claim

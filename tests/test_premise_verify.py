@@ -216,6 +216,19 @@ def test_names_restated_from_the_question_pass_but_its_numbers_and_months_are_ch
     assert wrong_year.refused and "2022" in wrong_year.dropped[0]
 
 
+def test_a_country_restated_from_the_question_fails_where_the_cited_sentence_gives_the_name_another():
+    # "…talks with the Iranian company Jihyang?": the firm is North Korean; "irańskich dronów" elsewhere
+    passages = [_passage("W MSZ Rosji spotkano się z przedstawicielami północnokoreańskiej firmy Jihyang."),
+                _passage("Rosja pomaga w produkcji irańskich dronów Shahed.", rank=2)]
+    question = "Why did Russia hold talks with the Iranian company Jihyang?"
+    wrong = verify.check("Russia held talks with the Iranian company Jihyang about workers [1].", passages[:1],
+                         AcceptAll(), question=question, retrieved=passages)
+    assert wrong.refused and "Iranian" in wrong.dropped[0]
+    assert not verify.check("Russia held talks with the North Korean company Jihyang [1].", passages[:1], AcceptAll(),
+                            question="Why did Russia hold talks with the North Korean company Jihyang?",
+                            retrieved=passages).refused
+
+
 def test_a_capital_restated_from_the_question_fails_where_the_cited_sentence_names_another():
     # "When did Kim fly to Moscow to sign the treaty?": the treaty was signed in Pyongyang, in June
     passages = [_passage("Traktat podpisali Kim Dzong Un i Władimir Putin w Pjongjangu w czerwcu."),
