@@ -10,10 +10,10 @@ Each answer sentence is kept only if
      when glued to the name before it, "Rosji Korea Południowa"; "Szojgu" alone still names
      "Siergiej Szojgu"), or a country's adjective qualifying a name that the cited sentence gives
      with another country's ("the Iranian company Jihyang" for "północnokoreańskiej firmy
-     Jihyang": `misattributed`), or unless it is a capital and the cited sentences name another ("Kim Jong Un flew to Moscow in June [1]." for
-     a treaty they say was signed "w Pjongjangu w czerwcu": the place is the fact, and the
-     question's is a false premise). A number or a month is checked even when the question gives
-     it; and
+     Jihyang": `misattributed`), or unless it is a capital and the cited sentences name another
+     ("Kim Jong Un flew to Moscow in June [1]." for a treaty they say was signed "w Pjongjangu w
+     czerwcu": the place is the fact, and the question's is a false premise). A number or a month
+     is checked even when the question gives it; and
   2. the support judge accepts the passage for it (`rag/support.py`: catches text from the model's
      own knowledge and citations to the wrong passage).
 A sentence whose cited passage fails is moved to a passage that passes both, if one does;
@@ -179,7 +179,8 @@ def _country(word: str) -> frozenset[str]:
     return frozenset(found) if found else frozenset({fold(word)[:4]}) if names_country(word) else frozenset()
 
 
-# a country's adjective, not its name: "Iranian", "Chinese", "Turkish", "irański", "chińskiej"
+# how a country's adjective ends: "Iranian", "Chinese", "Turkish", "Saudi", "irański", "chińskiej"
+# (Polish case forms of names, "Rosji", end so too: the name that must follow decides)
 _ADJECTIVE = re.compile(r"(ian|ean|an|ese|ish|i|sk\w*|ck\w*)$")
 
 
