@@ -2,11 +2,11 @@
 by the real pipeline, with the prompt's sentences replaced by the sentences that hold the item's
 gold evidence (each quote's sentences, in the first retrieved passage that holds it; a quote no
 retrieved passage holds is left out). Retrieval, the premise check, the answer, its checks and the
-refusals are the product's own; only the sentence choice is the benchmark's. The key facts,
-refusals it gives are a ceiling for better sentence choice with this model and
-these checks, beside the product's own run:
+refusals are the product's own; only the sentence choice is the benchmark's. The key facts the
+answers then state are a ceiling for better sentence choice with this model and these checks,
+beside the product's own run:
 
-    .venv/bin/python eval/gold_evidence.py pl          # or en; about 6 minutes each on 2 cores
+    .venv/bin/python eval/gold_evidence.py pl          # or en; about 10 minutes each on 2 cores
     .venv/bin/python eval/gold_evidence.py en --json OUT.json
 
 The answers are written to --json (one row per item) for reading them side by side with a run.
